@@ -1,0 +1,52 @@
+"""``python -m jobs``: a thin shell over the library.
+
+Each command module registers its subcommands; the CLI turns our errors into one line
+on stderr and an exit code: 0 success, 1 failure, 2 bad configuration or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from jobs import logs
+from jobs.errors import MonitoringError
+from jobs.redact import scrub, secrets_from_env
+
+COMMAND_MODULES = ("jobs.commands.schema",)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports usage errors in one line, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="python -m jobs",
+        description="Infrastructure monitoring: schema, limits, collection and upgrade advice.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logs.setup(args.verbose)
+    try:
+        return int(args.run(args) or 0)
+    except MonitoringError as exc:
+        print(f"error: {scrub(str(exc), secrets_from_env(os.environ))}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,47 @@
+"""The one place where the project's errors are defined.
+
+Every error a user can cause or meet carries a one-line message (its ``str``)
+and the exit code the CLI returns for it. Library errors (psycopg, httpx, yaml)
+are wrapped into these at the boundary where they occur, never passed through.
+"""
+
+from __future__ import annotations
+
+
+class MonitoringError(Exception):
+    """Something went wrong."""
+
+    exit_code = 1
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or "").strip())
+
+    def __str__(self) -> str:
+        # One line, always: the CLI prints exactly this.
+        return " ".join(str(self.args[0]).split()) if self.args else ""
+
+
+class ConfigError(MonitoringError):
+    """The configuration (environment, arguments, files) is not valid."""
+
+    exit_code = 2
+
+
+class DatabaseError(MonitoringError):
+    """The database reported an error."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database cannot be reached."""
+
+
+class SchemaError(MonitoringError):
+    """The database schema does not match its definition in sql/."""
+
+
+class SchemaConflict(SchemaError):
+    """An existing object has the same name as one of ours but a different shape."""
+
+
+class DestructiveChangeRefused(SchemaError):
+    """A change would lose data and allowDataLoss is not set."""

@@ -1,0 +1,88 @@
+"""Read the shape of one object from the PostgreSQL catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+from psycopg.rows import dict_row
+
+from jobs.errors import SchemaConflict
+from jobs.queries import query
+from jobs.schema.plan import ObjectKind
+from jobs.schema.shapes import Column, Constraint, EnumShape, Index, Shape, TableShape
+
+
+def _one(conn: psycopg.Connection, query_name: str, **params: object) -> dict | None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query("catalog", query_name), params).fetchone()
+
+
+def _all(conn: psycopg.Connection, query_name: str, **params: object) -> list[dict]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query("catalog", query_name), params).fetchall()
+
+
+@dataclass(frozen=True)
+class Found:
+    oid: int
+    shape: Shape
+
+
+def find(conn: psycopg.Connection, schema: str, name: str, kind: ObjectKind) -> Found | None:
+    """The object ``schema.name`` of ``kind``, or None when nothing holds that name.
+
+    Raises SchemaConflict when the name is taken by something of another kind.
+    The caller sets ``search_path`` so definitions print the way they compare.
+    """
+    relation = _one(conn, "find_relation", schema=schema, name=name)
+    type_row = _one(conn, "find_type", schema=schema, name=name)
+    if kind is ObjectKind.ENUM:
+        if relation is not None:
+            raise SchemaConflict(
+                f'cannot manage enum "{name}": schema {schema} has a relation of that name'
+            )
+        if type_row is None:
+            return None
+        if type_row["typtype"] != "e":
+            raise SchemaConflict(
+                f'cannot manage enum "{name}": schema {schema} has a non-enum type of that name'
+            )
+        labels = tuple(r["enumlabel"] for r in _all(conn, "enum_labels", oid=type_row["oid"]))
+        return Found(type_row["oid"], EnumShape(labels))
+
+    if relation is None:
+        if type_row is not None:
+            raise SchemaConflict(
+                f'cannot manage table "{name}": schema {schema} has a type of that name'
+            )
+        return None
+    if relation["relkind"] not in ("r", "p"):
+        raise SchemaConflict(
+            f'cannot manage table "{name}": {schema}.{name} exists but is not a table'
+        )
+    oid = relation["oid"]
+    return Found(
+        oid,
+        TableShape(
+            columns=tuple(
+                Column(r["name"], r["type"], r["not_null"], r["default"])
+                for r in _all(conn, "table_columns", oid=oid)
+            ),
+            constraints=tuple(
+                Constraint(r["name"], r["kind"], r["definition"])
+                for r in _all(conn, "table_constraints", oid=oid)
+            ),
+            indexes=tuple(
+                Index(r["name"], r["is_unique"], r["definition"])
+                for r in _all(conn, "table_indexes", oid=oid)
+            ),
+        ),
+    )
+
+
+def type_dependents(conn: psycopg.Connection, oid: int) -> list[tuple[str, str, str]]:
+    """(schema, relation, column) of every column typed with enum ``oid``."""
+    return [
+        (r["schema"], r["relation"], r["column"]) for r in _all(conn, "type_dependents", oid=oid)
+    ]

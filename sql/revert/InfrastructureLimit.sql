@@ -1,0 +1,2 @@
+-- Revert table "InfrastructureLimit".
+DROP TABLE "InfrastructureLimit";

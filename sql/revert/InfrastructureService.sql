@@ -1,0 +1,2 @@
+-- Revert enum "InfrastructureService".
+DROP TYPE "InfrastructureService";

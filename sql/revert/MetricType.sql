@@ -1,0 +1,2 @@
+-- Revert enum "MetricType".
+DROP TYPE "MetricType";

@@ -1,0 +1,2 @@
+-- Revert enum "RecommendationPriority".
+DROP TYPE "RecommendationPriority";

@@ -1,0 +1,2 @@
+-- Revert enum "RecommendationStatus".
+DROP TYPE "RecommendationStatus";

@@ -1,0 +1,2 @@
+-- Revert table "UpgradeRecommendation".
+DROP TABLE "UpgradeRecommendation";

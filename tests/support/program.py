@@ -1,0 +1,56 @@
+"""Evaluate the real ``__main__.py`` under ``pulumi.runtime.set_mocks``.
+
+The mock monitor is extended only to record each RegisterResource request (type, name,
+parent, dependencies), which is what the engine would receive.
+"""
+
+from __future__ import annotations
+
+import runpy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime.mocks import MockMonitor
+
+PROJECT = "infra-monitoring"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.requests: list[Any] = []
+        self.urns: dict[str, str] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        self.requests.append(request)
+        self.urns[request.name] = self.make_urn(request.parent, request.type, request.name)
+        return super().RegisterResource(request)
+
+    def registered(self, type_prefix: str = "") -> list[Any]:
+        return [r for r in self.requests if r.type.startswith(type_prefix)]
+
+
+def run_program(
+    mocks: pulumi.runtime.Mocks,
+    config: Mapping[str, str] | None = None,
+    secret_keys: tuple[str, ...] = (),
+) -> tuple[RecordingMonitor, dict[str, Any]]:
+    """Run ``__main__.py`` to completion; returns the monitor and the program's globals."""
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_all_config(
+        {f"{PROJECT}:{k}": v for k, v in (config or {}).items()},
+        [f"{PROJECT}:{k}" for k in secret_keys],
+    )
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False, monitor=monitor)
+    namespace: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def evaluate() -> Any:
+        namespace.update(runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"))
+        return namespace["schema"].object_ids
+
+    evaluate()
+    return monitor, namespace
