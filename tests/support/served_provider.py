@@ -64,8 +64,14 @@ def _deserialize(struct: Any) -> dict[str, Any]:
 class ServedProvider:
     """One provider process; ``provider`` is the instance whose pickle rides in ``__provider``."""
 
-    def __init__(self, provider: object, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        provider: object,
+        env: Mapping[str, str] | None = None,
+        resource_type: str = "pulumi-python:dynamic/postgres:SqlObject",
+    ) -> None:
         self.serialized = serialize_provider(provider)
+        self.resource_type = resource_type
         child_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         child_env.update({"PULUMI_PROJECT": PROJECT, "PULUMI_CONFIG": "{}"})
         child_env.update(env or {})
@@ -166,7 +172,6 @@ class ServedProvider:
             "Delete", proto.DeleteRequest(id=id_, urn=self.urn(props), properties=_serialize(props))
         )
 
-    @staticmethod
-    def urn(props: Mapping[str, Any]) -> str:
+    def urn(self, props: Mapping[str, Any]) -> str:
         name = props.get("objectName") or json.dumps(sorted(props))[:40]
-        return f"urn:pulumi:test::{PROJECT}::pulumi-python:dynamic/postgres:SqlObject::{name}"
+        return f"urn:pulumi:test::{PROJECT}::{self.resource_type}::{name}"
