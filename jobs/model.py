@@ -143,3 +143,23 @@ def unit_factor(metric_type: str, unit: str) -> float:
             return factor
     allowed = ", ".join([rule.canonical, *(a for a, _ in rule.accepts)])
     raise UnitMismatch(f"unit {unit!r} does not fit {metric_type} (allowed: {allowed})")
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """How a metric type's windows add up to "usage this billing period".
+
+    ``over_time``: "sum" for amounts that accumulate (requests, GB transferred, minutes),
+    "last" for levels (storage held, latency). ``across_sources``: how the streams of one
+    service combine (two KV databases: storage adds up; latency: the worst one counts).
+    """
+
+    over_time: str
+    across_sources: str
+
+
+_CUMULATIVE = Aggregation("sum", "sum")
+AGGREGATION: dict[str, Aggregation] = {metric: _CUMULATIVE for metric in METRIC_TYPES} | {
+    "STORAGE_MB": Aggregation("last", "sum"),
+    "LATENCY_MS": Aggregation("last", "max"),
+}

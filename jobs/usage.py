@@ -1,0 +1,60 @@
+"""Read usage back from InfrastructureMetric, aggregated the way limits are billed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import psycopg
+from psycopg.rows import dict_row
+
+from jobs.db import wrap_errors
+from jobs.model import AGGREGATION
+from jobs.queries import query
+
+
+@dataclass(frozen=True)
+class BillingPeriod:
+    start: datetime  # inclusive, naive UTC (as stored)
+    end: datetime  # exclusive
+
+    @classmethod
+    def containing(cls, moment: datetime) -> BillingPeriod:
+        """The calendar month (UTC) containing ``moment``."""
+        moment = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+        start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        end = (
+            start.replace(year=start.year + 1, month=1)
+            if start.month == 12
+            else start.replace(month=start.month + 1)
+        )
+        return cls(start, end)
+
+
+@dataclass(frozen=True)
+class PeriodUsage:
+    service: str
+    metric_type: str
+    value: float
+    through: datetime  # end of the newest window counted
+    sources: int
+
+
+def period_usage(
+    conn: psycopg.Connection, period: BillingPeriod
+) -> dict[tuple[str, str], PeriodUsage]:
+    """Usage so far in ``period`` per (service, metric type)."""
+    params = {
+        "period_start": period.start,
+        "period_end": period.end,
+        "level_metrics": [m for m, a in AGGREGATION.items() if a.over_time == "last"],
+        "max_metrics": [m for m, a in AGGREGATION.items() if a.across_sources == "max"],
+    }
+    with wrap_errors("reading usage"), conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query("usage", "period_usage"), params).fetchall()
+    return {
+        (r["service"], r["metric_type"]): PeriodUsage(
+            r["service"], r["metric_type"], float(r["value"]), r["through"], int(r["sources"])
+        )
+        for r in rows
+    }
