@@ -74,9 +74,9 @@ def stats_rows(
     latency = [v for _, v in series(data, "latencymean", where)]
     if latency:
         p99 = [v for _, v in series(data, "latency_99", where)]
-        latency_meta = {"p99": max(p99) if p99 else None, "samples": len(latency)}
+        stats = {"p99": max(p99) if p99 else None, "samples": len(latency)}
         mean = sum(latency) / len(latency)
-        rows.append(MetricRow(SERVICE, "LATENCY_MS", mean, today, today + DAY, source, latency_meta))
+        rows.append(MetricRow(SERVICE, "LATENCY_MS", mean, today, today + DAY, source, stats))
     return rows
 
 
