@@ -16,19 +16,22 @@ import psycopg
 import pytest
 from psycopg import conninfo, sql
 
-from jobs import embedded
 from jobs.schema import migrate
 from jobs.schema.plan import SCHEMA_PLAN
+from tests.support.pg_server import dedicated_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def pg_admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> str:
+def pg_admin_dsn() -> Iterator[str]:
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
-        return external
-    return embedded.start(tmp_path_factory.mktemp("pg") / "data", database="postgres")
+        yield external
+        return
+    # Not under tmp_path_factory: see tests/support/pg_server.py for why.
+    with dedicated_server() as (_, dsn):
+        yield dsn
 
 
 @pytest.fixture(scope="session")
