@@ -6,7 +6,6 @@ for, never how long anything took.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import pytest
 
 from jobs.collect.http import Api, RetryPolicy
 from jobs.collect.records import Batch
+from jobs.collect.runner import run_async
 from jobs.collect.sources.vercel_billing import VercelBilling
 from jobs.errors import ApiError, PayloadError
 from tests.support.fake_apis import VERCEL_TOKEN, FakeApis, Reply, charge
@@ -57,7 +57,7 @@ def run_billing(apis: FakeApis, policy: RetryPolicy) -> Batch:
             )
             return await VercelBilling(api, "team_1").collect(DAY, NOW)
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 def fast(sleeps: Sleeps, **changes: float) -> RetryPolicy:
@@ -177,7 +177,7 @@ def test_the_stream_is_read_incrementally(apis: FakeApis, sleeps: Sleeps) -> Non
             params = {"from": "2026-11-19T00:00:00Z", "to": "2026-11-20T00:00:00Z"}
             await api.request("/v1/billing/charges", params, consume)
 
-    asyncio.run(go())
+    run_async(go())
     assert seen == [1000, 2000, 3000, 4000, 5000]
 
 

@@ -12,10 +12,11 @@ import asyncio
 import contextlib
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import psycopg
@@ -34,6 +35,7 @@ from jobs.collect.sources.vercel_deployments import VercelDeployments
 from jobs.errors import DatabaseError, MonitoringError, PayloadError, SourceError
 
 USER_AGENT = "infra-monitoring-collect/1"
+T = TypeVar("T")
 
 
 @dataclass
@@ -80,6 +82,17 @@ class RunReport:
     @property
     def exit_code(self) -> int:
         return 0 if self.ok else 1
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run on a private event loop; unlike asyncio.run, leaves the thread's loop alone
+    (the Pulumi SDK in the same process expects to find or create its own)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
 def utc_now() -> datetime:
@@ -222,7 +235,7 @@ def collect(
                         result = exc
                     _write(conn, report, source.name, result, now)
             else:
-                results = asyncio.run(_fetch(config, conn, now, policy or policy_for(config)))
+                results = run_async(_fetch(config, conn, now, policy or policy_for(config)))
                 for name, outcome in results:
                     _write(conn, report, name, outcome, now)
             report.finished = utc_now()
