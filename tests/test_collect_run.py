@@ -304,3 +304,14 @@ def test_deployments_and_neon_consumption_follow_their_pagination(
         assert got[("VERCEL_POSTGRES", "COMPUTE_HOURS", f"neon:p{i}", D19)][0] == i
     assert got[("VERCEL_BUILD", "BUILDS", "vercel-deployments", D19)][0] == 2
     assert watermark(migrated_db, "neon-org:org-1")[0] == D20
+
+
+def test_sources_are_fetched_concurrently(apis: FakeApis, migrated_db: str) -> None:
+    apis.delay = 1.0
+    apis.upstash_stats |= {f"kv-{i}": apis.upstash_stats["kv-1"] for i in range(2, 5)}
+    env = apis.env(neon="project", upstash="kv-1,kv-2,kv-3,kv-4")
+    report = collect(config.from_env(env), migrated_db, now=NOW, policy=FAST, lock_wait=0)
+    assert report.exit_code == 0
+    assert len(report.outcomes) == 7
+    # One request at a time would never have two in the server at once.
+    assert apis.max_in_flight >= 2

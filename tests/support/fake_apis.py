@@ -57,6 +57,8 @@ class FakeApis:
     def __post_init__(self) -> None:
         self.scripts: dict[str, deque[Reply]] = defaultdict(deque)
         self.requests: list[tuple[str, dict[str, list[str]]]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests being answered at the same time
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -134,9 +136,16 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        # The client may have given up (a timeout test): nothing left to answer.
-        with contextlib.suppress(TimeoutError, BrokenPipeError, ConnectionResetError):
-            self._answer()
+        with self.apis._lock:
+            self.apis.in_flight += 1
+            self.apis.max_in_flight = max(self.apis.max_in_flight, self.apis.in_flight)
+        try:
+            # The client may have given up (a timeout test): nothing left to answer.
+            with contextlib.suppress(TimeoutError, BrokenPipeError, ConnectionResetError):
+                self._answer()
+        finally:
+            with self.apis._lock:
+                self.apis.in_flight -= 1
 
     def _answer(self) -> None:
         parts = urlsplit(self.path)
