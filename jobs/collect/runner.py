@@ -225,6 +225,7 @@ def collect(
     with db.connect(dsn, autocommit=True) as conn:
         store.check_schema(conn)
         store.acquire_lock(conn, lock_wait)
+        store.prepare(conn)
         try:
             if files:
                 for path in files:

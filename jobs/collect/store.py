@@ -79,8 +79,13 @@ def watermarks(conn: psycopg.Connection) -> dict[str, datetime | None]:
         return dict(conn.execute(query("collect", "watermarks")).fetchall())
 
 
+def prepare(conn: psycopg.Connection) -> None:
+    """Create this session's staging table (outside any transaction, so it stays)."""
+    with wrap_errors("preparing the staging table"):
+        conn.execute(query("collect", "create_stage"))
+
+
 def _merge(conn: psycopg.Connection, rows: Sequence[MetricRow]) -> Written:
-    conn.execute(query("collect", "create_stage"))
     with conn.cursor() as cur:
         with cur.copy(query("collect", "copy_stage")) as copy:
             for r in rows:

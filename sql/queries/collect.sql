@@ -2,7 +2,8 @@
 
 -- name: create_stage
 -- Rows of one source's transaction are COPied here first, then merged in one statement.
-CREATE TEMP TABLE collect_stage (
+-- Created once per session (catalog changes per transaction cost more than the rows).
+CREATE TEMP TABLE IF NOT EXISTS collect_stage (
     service      TEXT NOT NULL,
     "metricType" TEXT NOT NULL,
     value        DOUBLE PRECISION NOT NULL,
@@ -11,7 +12,7 @@ CREATE TEMP TABLE collect_stage (
     "windowEnd"  TIMESTAMP(3) NOT NULL,
     source       TEXT NOT NULL,
     metadata     JSONB NOT NULL
-) ON COMMIT DROP;
+) ON COMMIT DELETE ROWS;
 
 -- name: copy_stage
 COPY collect_stage (service, "metricType", value, unit, "timestamp", "windowEnd", source, metadata)

@@ -108,7 +108,7 @@ class FakeApis:
         class Handler(_Handler):
             apis = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -126,6 +126,11 @@ class FakeApis:
                 if path.startswith(route) and queue:
                     return queue.popleft()
         return Reply()
+
+
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 makes simultaneous connections wait for SYN retries (1 s).
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):
