@@ -65,7 +65,7 @@ def acquire_lock(conn: psycopg.Connection, wait_seconds: float) -> None:
                 pass
     raise CollectionBusy(
         f"another collection run holds the lock (waited {wait_seconds:g}s); "
-        "this run collects nothing and exits, the running one is writing"
+        "this run collected nothing, the running one collects the same windows"
     )
 
 

@@ -11,7 +11,7 @@ from jobs import settings
 from jobs.collect import config as collect_config
 from jobs.collect import summary
 from jobs.collect.runner import collect
-from jobs.errors import ConfigError
+from jobs.errors import CollectionBusy, ConfigError
 from jobs.redact import scrub, secrets_from_env
 
 DEFAULT_LOCK_WAIT = 60.0
@@ -69,7 +69,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.lock_wait < 0:
         raise ConfigError("--lock-wait must be 0 or more seconds")
     database = settings.database()
-    report = collect(config, database.dsn, files=args.focus_file, lock_wait=args.lock_wait)
+    try:
+        report = collect(config, database.dsn, files=args.focus_file, lock_wait=args.lock_wait)
+    except CollectionBusy as busy:
+        # Not a failure: the run holding the lock is collecting the same windows.
+        print(f"skipped: {busy}", file=sys.stderr)
+        return 0
     secrets = secrets_from_env(os.environ)
     sys.stdout.write(scrub(summary.as_text(report), secrets))
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY", "").strip()
