@@ -180,8 +180,10 @@ def test_a_failed_source_writes_nothing_and_the_others_commit(
         ([Reply(cut_after=2)] * 3, [], "the response was cut short"),
         ([], [b"{not json\n"], "line 7 of the charges stream is not valid JSON"),
         ([Reply(500, b"oops")] * 3, [], "HTTP 500; gave up after 3 attempts"),
+        ([Reply(429, {}, {"Retry-After": "1"})] * 3, [], "HTTP 429; gave up after 3 attempts"),
+        ([Reply(429, {}, {"Retry-After": "600"})], [], "would exceed the retry budget of 120s"),
     ],
-    ids=["stream-cut", "malformed-line", "server-errors"],
+    ids=["stream-cut", "malformed-line", "server-errors", "rate-limited", "rate-limit-too-long"],
 )
 def test_a_broken_billing_stream_writes_nothing_of_that_source(
     apis: FakeApis, migrated_db: str, script: list[Reply], charges_extra: list, expected: str

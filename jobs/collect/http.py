@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import httpx
 
@@ -63,10 +63,10 @@ def retry_delay(headers: Mapping[str, str], body: bytes, now: float) -> float | 
     limit = _json_path(body, "error", "limit")
     if isinstance(limit, dict):
         reset_ms = limit.get("resetMs")
-        if isinstance(reset_ms, int | float) and _is_number(reset_ms):
+        if _is_number(reset_ms):
             return max(0.0, float(reset_ms) / 1000 - now)
         reset = limit.get("reset")
-        if isinstance(reset, int | float) and _is_number(reset):
+        if _is_number(reset):
             return _reset_delay(float(reset), now)
     return None
 
@@ -80,7 +80,7 @@ def _reset_delay(reset: float, now: float) -> float:
     return max(0.0, reset - now)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

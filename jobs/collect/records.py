@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -62,14 +61,6 @@ def day_start(moment: datetime) -> datetime:
     return utc_naive(moment).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def days(start: datetime, end: datetime) -> Iterator[datetime]:
-    """The start of every UTC day that overlaps [start, end)."""
-    day = day_start(start)
-    while day < end:
-        yield day
-        day += DAY
-
-
 @dataclass
 class Batch:
     """Everything one source collected in one run, written in one transaction or not at all.
@@ -84,6 +75,3 @@ class Batch:
     complete_through: datetime | None = None
     unmapped: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
-
-    def extend(self, rows: Iterable[MetricRow]) -> None:
-        self.rows.extend(rows)

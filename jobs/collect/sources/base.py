@@ -58,7 +58,7 @@ def from_epoch_ms(value: float) -> datetime:
     return datetime(1970, 1, 1) + timedelta(milliseconds=value)
 
 
-def field(obj: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
+def required(obj: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
     """``obj[name]``, which must exist and be of ``kind`` (numbers: int or float, not bool)."""
     if name not in obj or obj[name] is None:
         raise PayloadError(f"{where}: '{name}' is missing")

@@ -23,8 +23,7 @@ from typing import Any
 from jobs.collect.focus import parse_time
 from jobs.collect.http import Api
 from jobs.collect.records import DAY, MetricRow, converted, day_start
-from jobs.collect.sources.base import Batch, DailyPlan, iso, mapping, optional
-from jobs.collect.sources.base import field as required
+from jobs.collect.sources.base import Batch, DailyPlan, iso, mapping, optional, required
 from jobs.errors import PayloadError
 
 SERVICE = "VERCEL_POSTGRES"

@@ -22,8 +22,8 @@ from jobs.collect.sources.base import (
     from_epoch_ms,
     mapping,
     optional,
+    required,
 )
-from jobs.collect.sources.base import field as required
 from jobs.errors import PayloadError
 
 NAME = "vercel-deployments"
