@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from jobs.collect.http import retry_delay
 from jobs.collect.records import MetricRow
 from jobs.collect.runner import duplicate_key, resume_from
 from jobs.collect.sources.base import DailyPlan, series_time
+from jobs.collect.sources.focus_file import file_format
 from jobs.collect.sources.neon import parse_consumption_page, project_rows
 from jobs.collect.sources.upstash import stats_rows
 from jobs.collect.sources.vercel_deployments import build_rows, parse_deployment, parse_page
@@ -52,6 +54,7 @@ def test_usage_and_cost_add_up_per_service_and_day_with_projects() -> None:
     cost = rows[("VERCEL_BANDWIDTH", "COST_USD")]
     assert cost.value == pytest.approx(0.35)
     assert cost.metadata["effectiveCost"] == pytest.approx(0.315)
+    assert cost.metadata["pricing"] == {"Fast Data Transfer": {"GB": 2.0, "MB": 500.0}}
     assert rows[("VERCEL_EDGE_REQUESTS", "REQUESTS")].value == 1_000_000
     assert totals.skipped == {"Purchase": 1}
     assert "1 non-usage charges not stored (1 Purchase)" in totals.notes()
@@ -285,3 +288,19 @@ def test_sources_are_enabled_by_their_credentials() -> None:
     assert cfg.neon and cfg.neon.base_url == "https://console.neon.tech/api/v2"
     assert cfg.upstash and cfg.upstash.database_ids == ("a", "b")
     assert cfg.backfill_days == 7
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "expected"),
+    [
+        ("export.csv", '{"a": 1}', "csv"),
+        ("export.jsonl.gz", "BilledCost,", "jsonl"),
+        ("export.csv.gz", "", "csv"),
+        ("export", '  {"BilledCost": 1}', "jsonl"),
+        ("export.txt", "BilledCost,ServiceName", "csv"),
+    ],
+)
+def test_focus_files_are_recognised_by_extension_then_content(
+    name: str, first: str, expected: str
+) -> None:
+    assert file_format(Path(name), first) == expected

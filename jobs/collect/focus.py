@@ -153,6 +153,7 @@ class _Total:
     def __post_init__(self) -> None:
         self.by_meter: dict[str, float] = defaultdict(float)
         self.by_project: dict[str, float] = defaultdict(float)
+        # ServiceName -> unit -> quantity: ConsumedQuantity for usage, PricingQuantity for cost.
         self.consumed: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
 
 
@@ -184,6 +185,8 @@ class ChargeTotals:
             cost.value += charge.billed_cost
             cost.effective += charge.effective_cost
             cost.by_meter[charge.service_name] += charge.billed_cost
+            if charge.pricing_unit and charge.pricing_quantity is not None:
+                cost.consumed[charge.service_name][charge.pricing_unit] += charge.pricing_quantity
             if charge.project:
                 cost.by_project[charge.project] += charge.billed_cost
         else:
@@ -220,6 +223,7 @@ class ChargeTotals:
                     "effectiveCost": _round(total.effective),
                     "currency": "USD",
                     "services": _rounded(total.by_meter),
+                    "pricing": {k: _rounded(v) for k, v in sorted(total.consumed.items())},
                 }
             else:
                 metadata = {"consumed": {k: _rounded(v) for k, v in sorted(total.consumed.items())}}
