@@ -249,3 +249,15 @@ def test_the_sample_export_imports_thirty_days_of_several_services(
     assert days == 30 and series >= 12
     code, out, _ = run(capsys, "--focus-file", str(SAMPLE))
     assert " 0    0 " in out.splitlines()[3]  # the same file again changes nothing
+
+
+def test_a_database_without_the_schema_is_a_configuration_error(
+    capsys: pytest.CaptureFixture[str], env: pytest.MonkeyPatch, empty_db: str
+) -> None:
+    env.setenv("DATABASE_URL", empty_db)
+    code, _, err = run(capsys, "--focus-file", str(SAMPLE))
+    assert (code, err) == (
+        2,
+        "error: the database lacks the tables InfrastructureMetric, CollectionWatermark, "
+        "CollectionRun: run `python -m jobs schema up` (or pulumi up)\n",
+    )

@@ -41,7 +41,8 @@ def check_schema(conn: psycopg.Connection) -> None:
     if rows:
         missing = ", ".join(r[0] for r in rows)
         raise ConfigError(
-            f"the database has no table {missing}: run `python -m jobs schema up` (or pulumi up)"
+            f"the database lacks the tables {missing}: run `python -m jobs schema up` "
+            "(or pulumi up)"
         )
 
 
