@@ -210,10 +210,13 @@ def _model_block(
         f"  {name:<{name_width}} {kind:<{type_width}} {attributes}".rstrip()
         for name, kind, attributes in rows
     ]
-    tail = [f"  {a}" for a in block_attributes]
+    # Comments before block attributes, each group after a blank line: `prisma format` keeps
+    # that layout as it is.
     if comments:
-        tail += [f"  {NOT_EXPRESSIBLE}", *(f"  {c}" for c in comments)]
-    body = "\n".join(lines + (["", *tail] if tail else []))
+        lines += ["", f"  {NOT_EXPRESSIBLE}", *(f"  {c}" for c in comments)]
+    if block_attributes:
+        lines += ["", *(f"  {a}" for a in block_attributes)]
+    body = "\n".join(lines)
     return f"model {table} {{\n{body}\n}}\n"
 
 
