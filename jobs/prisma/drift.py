@@ -20,8 +20,17 @@ class _Entry:
     key: str
     text: str
 
+    @property
+    def named(self) -> bool:
+        return self.what in ("field", "value")
+
     def describe(self) -> str:
-        return f"{self.what} {self.key}" if self.what in ("field", "value") else f"{self.text!r}"
+        return f"{self.what} {self.key}" if self.named else self.text
+
+    @property
+    def detail(self) -> str:
+        """The whole line, when the name alone does not say it."""
+        return f" ({self.text})" if self.named and self.text != self.key else ""
 
 
 def _entry(kind: str, line: str) -> _Entry:
@@ -77,9 +86,10 @@ def differences(file_text: str, generated: str, file_label: str) -> list[str]:
         in_file, in_sql = have[block], want[block]
         for key in sorted(in_sql.keys() - in_file.keys()):
             entry = in_sql[key]
-            found.append(f"{block}: {entry.describe()} is missing from {file_label} ({entry.text})")
+            found.append(f"{block}: {entry.describe()} is missing from {file_label}{entry.detail}")
         for key in sorted(in_file.keys() - in_sql.keys()):
             found.append(f"{block}: {in_file[key].describe()} is in {file_label} but not in sql/")
+        # Only named entries can differ in place; attributes and comments are keyed by text.
         for key in sorted(in_sql.keys() & in_file.keys()):
             if in_sql[key].text != in_file[key].text:
                 found.append(
