@@ -25,6 +25,9 @@ const NOVEMBER = Date.UTC(2026, 10, 1);
 // Doubles that only survive a round trip bit for bit: binary fractions, the smallest and
 // largest magnitudes, a sum that is not its decimal spelling.
 const DOUBLES = [0, 0.1, 0.1 + 0.2, 1e-9, 123456789.125, 5e300, 42, 2 ** 52 + 1];
+// jsonb keeps JSON numbers as decimals: 5e300 comes back as 5 followed by 300 zeros, which
+// Python reads as an exact integer, not the double (docs/prisma.md). JSON gets the others.
+const JSON_NUMBERS = DOUBLES.filter((x) => Math.abs(x) < 1e21);
 const TEXT = "Zürich — 東京 🚀 'single' \"double\" back\\slash\nnew line\ttab";
 
 const services = Object.values(InfrastructureService);
@@ -51,7 +54,7 @@ function check(condition: boolean, what: string): void {
 function json(i: number): Prisma.InputJsonObject {
   return {
     text: TEXT,
-    number: DOUBLES[i % DOUBLES.length],
+    number: JSON_NUMBERS[i % JSON_NUMBERS.length],
     negative: -1.5,
     flags: [true, false, null],
     nested: { list: [1, 2.5, "x", { deep: [] }], empty: {} },
@@ -206,7 +209,10 @@ async function writeRecommendations(): Promise<{ deleted: string; duplicateOpen:
   const pending = await prisma.upgradeRecommendation.findFirstOrThrow({
     where: { status: RecommendationStatus.PENDING },
   });
-  await prisma.upgradeRecommendation.update({
+  // The database has no trigger for updatedAt: @updatedAt makes the client set it. Wait past
+  // the millisecond it was last set, so a missing @updatedAt shows as an unchanged value.
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const reviewed = await prisma.upgradeRecommendation.update({
     where: { id: pending.id },
     data: {
       status: RecommendationStatus.APPROVED,
@@ -218,6 +224,7 @@ async function writeRecommendations(): Promise<{ deleted: string; duplicateOpen:
       ],
     },
   });
+  check(reviewed.updatedAt > pending.updatedAt, "updatedAt did not move on update");
   // Defaults: priority MEDIUM, status PENDING, money 0, JSON {} and [].
   await prisma.upgradeRecommendation.create({
     data: {
