@@ -233,7 +233,9 @@ def test_rows_prisma_writes_read_back_equal_in_python(
     assert {r["status"] for r in recommendations} == set(STATUSES)
     for key, id_ in written["deleted"].items():
         assert id_ not in rows[f"{key}s"], f"deleted {key} {id_} is still there"
+    # What the Prisma schema cannot express, the database still enforces on Prisma's writes.
     assert written["duplicateOpen"] == "P2002"
+    assert written["checkViolation"] == "InfrastructureMetric_value_check"
 
     # Prisma writes DateTime in UTC into TIMESTAMP(3): no shift, milliseconds kept.
     with psycopg.connect(pulumi_migrated_db) as conn:

@@ -113,6 +113,27 @@ async function writeMetrics(): Promise<string> {
   });
 }
 
+// CHECK constraints are not in the Prisma schema either; the database refuses Prisma's
+// writes that break them. Returns the constraint named in the error.
+async function breakCheckConstraint(): Promise<string> {
+  try {
+    await prisma.infrastructureMetric.create({
+      data: {
+        service: services[0],
+        metricType: metricTypes[0],
+        value: -1,
+        unit: "unit",
+        timestamp: new Date(NOVEMBER),
+        windowEnd: new Date(NOVEMBER + HOUR),
+        source: "prisma:negative",
+      },
+    });
+  } catch (error) {
+    return String(error).match(/violates check constraint "(\w+)"/)?.[1] ?? String(error);
+  }
+  return "accepted";
+}
+
 async function writeLimits(): Promise<string> {
   const count = Math.max(services.length, metricTypes.length);
   for (let i = 0; i < count; i++) {
@@ -289,10 +310,12 @@ async function main(command: string | undefined): Promise<unknown> {
       const metric = await writeMetrics();
       const limit = await writeLimits();
       const { deleted, duplicateOpen } = await writeRecommendations();
+      const checkViolation = await breakCheckConstraint();
       return {
         ...(await everything()),
         deleted: { metric, limit, recommendation: deleted },
         duplicateOpen,
+        checkViolation,
       };
     }
     case "read":
