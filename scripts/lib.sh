@@ -31,13 +31,13 @@ ensure_node_modules() {
         exit 2
     fi
     if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number);
-                  process.exit(a > 22 ? 0 : a === 22 ? (b >= 12 ? 0 : 1) : a === 20 && b >= 19 ? 0 : 1)'; then
-        echo "error: Node.js $(node --version) is too old for Prisma 7 in $dir (need 20.19+, 22.12+ or 24+)" >&2
+                  process.exit(a >= 24 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? 0 : 1)'; then
+        echo "error: Node.js $(node --version) is not supported by Prisma 7 in $dir (need 20.19+, 22.12+ or 24+)" >&2
         exit 2
     fi
     local stamp="$dir/node_modules/.installed-lock"
     local want
-    want=$(cat "$dir/package-lock.json" | sha256sum | cut -d' ' -f1)-$(node --version)
+    want=$(sha256sum < "$dir/package-lock.json" | cut -d" " -f1)-$(node --version)
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
         echo "$want" > "$stamp"

@@ -57,8 +57,8 @@ def read(path: Path) -> str:
 
 
 def check(path: Path, text: str, generated: str) -> None:
-    """Raise PrismaSchemaDrift naming every difference between ``text`` (of ``path``) and
-    ``generated``."""
+    """Raise PrismaSchemaDrift naming every difference between ``text``, read from ``path``,
+    and ``generated``."""
     found = drift.differences(text, generated, str(path))
     if found:
         raise PrismaSchemaDrift(
@@ -79,14 +79,15 @@ def write(path: Path, text: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    checked = read(args.check) if args.check else None  # bad input fails before any work
-    text = generate()
     if args.check:
-        check(args.check, checked or "", text)
+        text = read(args.check)  # a bad path fails before any database work
+        check(args.check, text, generate())
         print(f"{args.check} matches sql/")
-    elif args.output:
-        write(args.output, text)
+        return 0
+    generated = generate()
+    if args.output:
+        write(args.output, generated)
         print(f"wrote {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(generated)
     return 0
