@@ -45,3 +45,11 @@ class SchemaConflict(SchemaError):
 
 class DestructiveChangeRefused(SchemaError):
     """A change would lose data and allowDataLoss is not set."""
+
+
+class PrismaMappingError(SchemaError):
+    """A database object has something the Prisma schema generator cannot express."""
+
+
+class PrismaSchemaDrift(SchemaError):
+    """The Prisma schema file does not match the schema sql/ builds."""
