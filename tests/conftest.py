@@ -8,6 +8,8 @@ applied are cloned from a template built once per session, which is fast and iso
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,11 +26,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def pg_admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> str:
+def pg_admin_dsn() -> Iterator[str]:
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
-        return external
-    return embedded.start(tmp_path_factory.mktemp("pg") / "data", database="postgres")
+        yield external
+        return
+    # Not under pytest's basetemp: another pytest run on the machine may prune that while
+    # this session's server still writes there.
+    root = Path(tempfile.mkdtemp(prefix="infra-monitoring-pg-"))
+    yield embedded.start(root / "data", database="postgres")
+    embedded.stop(root / "data")
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
