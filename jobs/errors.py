@@ -61,3 +61,11 @@ class PayloadError(SourceError):
 
 class CollectionBusy(MonitoringError):
     """Another collection run holds the lock."""
+
+
+class PrismaMappingError(SchemaError):
+    """A database object has something the Prisma schema generator cannot express."""
+
+
+class PrismaSchemaDrift(SchemaError):
+    """The Prisma schema file does not match the schema sql/ builds."""

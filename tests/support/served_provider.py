@@ -54,7 +54,13 @@ def _without_none(value: Any) -> Any:
 
 
 def _serialize(props: Mapping[str, Any]) -> Any:
-    return asyncio.run(rpc.serialize_properties(_without_none(dict(props)), {}))
+    # A private loop: asyncio.run would unset the thread's current loop, which the pulumi
+    # mock runtime needs in later tests.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(rpc.serialize_properties(_without_none(dict(props)), {}))
+    finally:
+        loop.close()
 
 
 def _deserialize(struct: Any) -> dict[str, Any]:
