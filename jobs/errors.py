@@ -47,6 +47,22 @@ class DestructiveChangeRefused(SchemaError):
     """A change would lose data and allowDataLoss is not set."""
 
 
+class SourceError(MonitoringError):
+    """A collection source failed; its data for this run was not written."""
+
+
+class ApiError(SourceError):
+    """A provider API refused or failed the request."""
+
+
+class PayloadError(SourceError):
+    """A provider API or a FOCUS file sent data we cannot read."""
+
+
+class CollectionBusy(MonitoringError):
+    """Another collection run holds the lock."""
+
+
 class PrismaMappingError(SchemaError):
     """A database object has something the Prisma schema generator cannot express."""
 

@@ -15,7 +15,13 @@ export default defineConfig({
   datasource: { url: env("DATABASE_URL") },
   experimental: { externalTables: true },
   tables: {
-    external: ["InfrastructureMetric", "InfrastructureLimit", "UpgradeRecommendation"],
+    external: [
+      "InfrastructureMetric",
+      "InfrastructureLimit",
+      "UpgradeRecommendation",
+      "CollectionWatermark",
+      "CollectionRun",
+    ],
   },
   enums: {
     external: [

@@ -51,8 +51,11 @@ def test_objects_depend_on_each_other_in_the_seed_order(monkeypatch: pytest.Monk
     assert list(objects[0].dependencies) == []
     for before, after in itertools.pairwise(objects):
         assert list(after.dependencies) == [monitor.urns[before.name]], after.name
-    # Destroy walks dependencies backwards: exactly the seed's rollback order.
+    # Destroy walks dependencies backwards: the collection job's tables, then exactly the
+    # seed's rollback order.
     assert [r.name for r in reversed(objects)] == [
+        "CollectionRun",
+        "CollectionWatermark",
         "UpgradeRecommendation",
         "InfrastructureLimit",
         "InfrastructureMetric",
@@ -201,6 +204,10 @@ EXPECTED_INDEXES = {
     "UpgradeRecommendation_pkey",
     "UpgradeRecommendation_status_priority_idx",
     "UpgradeRecommendation_service_recommendedPlan_open_key",
+    "CollectionWatermark_pkey",
+    "CollectionWatermark_source_key",
+    "CollectionRun_pkey",
+    "CollectionRun_startedAt_idx",
 }
 
 
@@ -280,6 +287,8 @@ def test_up_then_destroy_through_the_served_provider(
             "InfrastructureMetric_pkey",
             "InfrastructureLimit_pkey",
             "UpgradeRecommendation_pkey",
+            "CollectionWatermark_pkey",
+            "CollectionRun_pkey",
         }
         assert {
             "InfrastructureLimit_warningThreshold_check",

@@ -41,6 +41,7 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\Z")
 _SCALARS: dict[str, tuple[str, str | None]] = {
     "text": ("String", None),
     "double precision": ("Float", None),
+    "integer": ("Int", None),
     "boolean": ("Boolean", None),
     "jsonb": ("Json", None),
     "date": ("DateTime", "@db.Date"),
@@ -128,7 +129,7 @@ def _default(column: Column, scalar: str, enums: dict[str, tuple[str, ...]]) -> 
         return f"@default({_prisma_string(text)})"
     if scalar in enums and text in enums[scalar]:
         return f"@default({text})"
-    if scalar == "Float" and _NUMBER.match(text if text is not None else expression):
+    if scalar in ("Float", "Int") and _NUMBER.match(text if text is not None else expression):
         return f"@default({text if text is not None else expression})"
     if scalar == "Boolean" and expression in ("true", "false"):
         return f"@default({expression})"

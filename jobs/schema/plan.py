@@ -46,6 +46,8 @@ SCHEMA_PLAN: tuple[SchemaObject, ...] = (
     SchemaObject("InfrastructureMetric", ObjectKind.TABLE),
     SchemaObject("InfrastructureLimit", ObjectKind.TABLE),
     SchemaObject("UpgradeRecommendation", ObjectKind.TABLE),
+    SchemaObject("CollectionWatermark", ObjectKind.TABLE),
+    SchemaObject("CollectionRun", ObjectKind.TABLE),
 )
 
 ENUM_NAMES = tuple(o.name for o in SCHEMA_PLAN if o.kind is ObjectKind.ENUM)

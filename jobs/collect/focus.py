@@ -1,0 +1,253 @@
+"""FOCUS charges (Vercel's ``/v1/billing/charges`` lines, or a FOCUS export file) to metric rows.
+
+Pure: ``parse_charge`` validates one record into a ``Charge`` (raising PayloadError with
+the place named), ``ChargeTotals`` adds charges up per series and day. Only
+``ChargeCategory = Usage`` counts as usage and cost of a service; other categories
+(Purchase, Credit, Adjustment, Tax) are counted in the notes, not stored.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from jobs.collect.records import MetricRow, utc_naive
+from jobs.collect.vercel_services import find_meter, our_unit
+from jobs.errors import PayloadError
+from jobs.model import AGGREGATION, UnitMismatch, unit_factor
+
+VERCEL_PROVIDER = "vercel"
+VERCEL_BILLING_SOURCE = "vercel-billing"
+
+
+@dataclass(frozen=True)
+class Charge:
+    start: datetime
+    end: datetime
+    category: str
+    service_name: str
+    provider: str
+    quantity: float | None
+    unit: str | None
+    billed_cost: float
+    effective_cost: float
+    currency: str
+    project: str | None
+    pricing_quantity: float | None
+    pricing_unit: str | None
+
+
+def _text(record: Mapping[str, Any], name: str, where: str, *, required: bool) -> str | None:
+    value = record.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise PayloadError(f"{where}: {name} is missing")
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(f"{where}: {name} must be text, not {value!r}")
+    return value.strip()
+
+
+def _number(record: Mapping[str, Any], name: str, where: str, *, required: bool) -> float | None:
+    value = record.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise PayloadError(f"{where}: {name} is missing")
+        return None
+    if isinstance(value, bool):
+        raise PayloadError(f"{where}: {name} is not a number: {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise PayloadError(f"{where}: {name} is not a number: {value!r}") from None
+    if not math.isfinite(number):
+        raise PayloadError(f"{where}: {name} is not a finite number: {value!r}")
+    return number
+
+
+def parse_time(value: object, name: str, where: str) -> datetime:
+    if not isinstance(value, str) or not value.strip():
+        raise PayloadError(f"{where}: {name} is missing")
+    try:
+        return utc_naive(datetime.fromisoformat(value.strip()))
+    except ValueError:
+        raise PayloadError(f"{where}: {name} is not an ISO 8601 time: {value!r}") from None
+
+
+def _tags(value: object, where: str) -> Mapping[str, Any]:
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):  # CSV exports carry Tags as JSON text
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise PayloadError(f"{where}: Tags is not a JSON object") from None
+    if not isinstance(value, dict):
+        raise PayloadError(f"{where}: Tags is not an object")
+    return value
+
+
+def parse_charge(record: object, where: str) -> Charge:
+    """One FOCUS record, validated; ``where`` names it in errors (``file:line``, ``line 3``)."""
+    if not isinstance(record, dict):
+        raise PayloadError(f"{where}: a charge must be a JSON object")
+    start = parse_time(record.get("ChargePeriodStart"), "ChargePeriodStart", where)
+    end = parse_time(record.get("ChargePeriodEnd"), "ChargePeriodEnd", where)
+    if end <= start:
+        raise PayloadError(f"{where}: ChargePeriodEnd is not after ChargePeriodStart")
+    category = _text(record, "ChargeCategory", where, required=True) or ""
+    usage = category.casefold() == "usage"
+    quantity = _number(record, "ConsumedQuantity", where, required=usage)
+    if quantity is not None and quantity < 0:
+        raise PayloadError(f"{where}: ConsumedQuantity is negative: {quantity:g}")
+    billed = _number(record, "BilledCost", where, required=True) or 0.0
+    effective = _number(record, "EffectiveCost", where, required=False)
+    tags = _tags(record.get("Tags"), where)
+    project = tags.get("ProjectName") or tags.get("ProjectId")
+    return Charge(
+        start=start,
+        end=end,
+        category=category,
+        service_name=_text(record, "ServiceName", where, required=True) or "",
+        provider=_text(record, "ServiceProviderName", where, required=True) or "",
+        quantity=quantity,
+        unit=_text(record, "ConsumedUnit", where, required=usage),
+        billed_cost=billed,
+        effective_cost=billed if effective is None else effective,
+        currency=(_text(record, "BillingCurrency", where, required=False) or "USD").upper(),
+        project=str(project) if project else None,
+        pricing_quantity=_number(record, "PricingQuantity", where, required=False),
+        pricing_unit=_text(record, "PricingUnit", where, required=False),
+    )
+
+
+def source_for(charge: Charge) -> str:
+    """Vercel's own export shares the API stream's name, so file and API never double count."""
+    if charge.provider.casefold() == VERCEL_PROVIDER:
+        return VERCEL_BILLING_SOURCE
+    return f"focus:{charge.provider}"
+
+
+def level_factor(metric_type: str, unit: str, start: datetime, end: datetime) -> float:
+    """For a level (storage) billed as a time integral (GB-month), the factor that turns the
+    window's integral into the average level over the window; 1 otherwise."""
+    if AGGREGATION[metric_type].over_time != "last" or not unit.casefold().endswith("-month"):
+        return 1.0
+    month_hours = calendar.monthrange(start.year, start.month)[1] * 24
+    return month_hours / ((end - start) / timedelta(hours=1))
+
+
+@dataclass
+class _Total:
+    end: datetime
+    value: float = 0.0
+    effective: float = 0.0
+    charges: int = 0
+
+    def __post_init__(self) -> None:
+        self.by_meter: dict[str, float] = defaultdict(float)
+        self.by_project: dict[str, float] = defaultdict(float)
+        # ServiceName -> unit -> quantity: ConsumedQuantity for usage, PricingQuantity for cost.
+        self.consumed: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+
+
+Key = tuple[str, str, str, datetime]  # source, service, metric type, window start
+
+
+class ChargeTotals:
+    """Charges added up into one row per source x service x metric type x window."""
+
+    def __init__(self, source: Callable[[Charge], str] = source_for) -> None:
+        self._source = source
+        self._totals: dict[Key, _Total] = {}
+        self.unmapped: Counter[str] = Counter()
+        self.skipped: Counter[str] = Counter()
+        self.charges = 0
+
+    def add(self, charge: Charge) -> None:
+        self.charges += 1
+        if charge.category.casefold() != "usage":
+            self.skipped[charge.category] += 1
+            return
+        meter = find_meter(charge.service_name)
+        if meter is None:
+            self.unmapped[f"service {charge.service_name!r}"] += 1
+            return
+        source = self._source(charge)
+        if charge.currency == "USD":
+            cost = self._total((source, meter.service, "COST_USD", charge.start), charge.end)
+            cost.value += charge.billed_cost
+            cost.effective += charge.effective_cost
+            cost.by_meter[charge.service_name] += charge.billed_cost
+            if charge.pricing_unit and charge.pricing_quantity is not None:
+                cost.consumed[charge.service_name][charge.pricing_unit] += charge.pricing_quantity
+            if charge.project:
+                cost.by_project[charge.project] += charge.billed_cost
+        else:
+            self.unmapped[f"currency {charge.currency!r}"] += 1
+        if meter.metric_type is None:
+            return
+        unit = our_unit(charge.unit or "")
+        try:
+            factor = unit_factor(meter.metric_type, unit)
+        except UnitMismatch:
+            self.unmapped[f"unit {charge.unit!r} of {charge.service_name!r}"] += 1
+            return
+        factor *= level_factor(meter.metric_type, unit, charge.start, charge.end)
+        value = (charge.quantity or 0.0) * factor
+        usage = self._total((source, meter.service, meter.metric_type, charge.start), charge.end)
+        usage.value += value
+        usage.consumed[charge.service_name][charge.unit or ""] += charge.quantity or 0.0
+        if charge.project:
+            usage.by_project[charge.project] += value
+
+    def _total(self, key: Key, end: datetime) -> _Total:
+        total = self._totals.get(key)
+        if total is None:
+            total = self._totals[key] = _Total(end)
+        total.end = max(total.end, end)
+        total.charges += 1
+        return total
+
+    def rows(self) -> list[MetricRow]:
+        rows = []
+        for (source, service, metric, start), total in sorted(self._totals.items()):
+            if metric == "COST_USD":
+                metadata: dict[str, Any] = {
+                    "effectiveCost": _round(total.effective),
+                    "currency": "USD",
+                    "services": _rounded(total.by_meter),
+                    "pricing": {k: _rounded(v) for k, v in sorted(total.consumed.items())},
+                }
+            else:
+                metadata = {"consumed": {k: _rounded(v) for k, v in sorted(total.consumed.items())}}
+            if total.by_project:
+                metadata["projects"] = _rounded(total.by_project)
+            metadata["charges"] = total.charges
+            value = _round(total.value)
+            if value < 0:  # credits inside usage lines; the table holds amounts >= 0
+                self.unmapped[f"negative cost of {service} on {start:%Y-%m-%d}"] += 1
+                continue
+            rows.append(MetricRow(service, metric, value, start, total.end, source, metadata))
+        return rows
+
+    def notes(self) -> list[str]:
+        if not self.skipped:
+            return []
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.skipped.items()))
+        return [f"{sum(self.skipped.values())} non-usage charges not stored ({kinds})"]
+
+
+def _round(value: float) -> float:
+    # Sums of decimal amounts carry float noise; 12 significant digits keep re-runs identical.
+    return float(f"{value:.12g}") if value else 0.0
+
+
+def _rounded(values: Mapping[str, float]) -> dict[str, float]:
+    return {k: _round(v) for k, v in sorted(values.items())}

@@ -1,0 +1,77 @@
+"""What sources produce: metric rows for InfrastructureMetric, and the time windows they cover.
+
+Pure values, no IO. Times are naive UTC datetimes (as stored in ``TIMESTAMP(3)``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from jobs.model import METRIC_TYPES, SERVICES, canonical_unit, unit_factor
+
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One window of one series from one source, its value in the canonical unit."""
+
+    service: str
+    metric_type: str
+    value: float
+    start: datetime  # "timestamp": inclusive
+    end: datetime  # "windowEnd": exclusive
+    source: str
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        # A programming error, not bad input: sources validate payloads before building rows.
+        if self.service not in SERVICES or self.metric_type not in METRIC_TYPES:
+            raise ValueError(f"unknown series {self.service}/{self.metric_type}")
+        if not (math.isfinite(self.value) and self.value >= 0):
+            raise ValueError(f"{self.key}: value {self.value!r} is not a finite amount >= 0")
+        if self.end <= self.start or self.start.tzinfo or self.end.tzinfo:
+            raise ValueError(f"{self.key}: bad window {self.start} .. {self.end}")
+
+    @property
+    def unit(self) -> str:
+        return canonical_unit(self.metric_type)
+
+    @property
+    def key(self) -> tuple[str, str, str, datetime]:
+        """The natural key of InfrastructureMetric."""
+        return (self.service, self.metric_type, self.source, self.start)
+
+
+def converted(metric_type: str, quantity: float, unit: str) -> float:
+    """``quantity`` in ``unit`` expressed in the metric type's canonical unit (UnitMismatch)."""
+    return quantity * unit_factor(metric_type, unit)
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """A datetime as naive UTC; naive input is taken to be UTC already."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def day_start(moment: datetime) -> datetime:
+    return utc_naive(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass
+class Batch:
+    """Everything one source collected in one run, written in one transaction or not at all.
+
+    ``complete_through`` is where the watermark may move: the end of the last window that
+    will not change any more. ``windows`` counts the windows covered (for the summary);
+    ``unmapped`` counts items the source could not map (service names, units), by label.
+    """
+
+    rows: list[MetricRow] = field(default_factory=list)
+    windows: int = 0
+    complete_through: datetime | None = None
+    unmapped: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)

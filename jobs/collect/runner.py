@@ -1,0 +1,279 @@
+"""One collection run: lock, fetch every source concurrently, write each in its own transaction.
+
+Sources are fetched in parallel (asyncio + httpx); their rows are written one source at a
+time on one connection, each source in one transaction with its watermark, so a failed
+source writes nothing and the others still commit. A PostgreSQL advisory lock keeps two
+runs from interleaving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import Counter
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import psycopg
+
+from jobs import db
+from jobs.collect import store
+from jobs.collect.config import MAX_BACKFILL_DAYS, CollectConfig
+from jobs.collect.http import Api, RetryPolicy
+from jobs.collect.records import Batch, MetricRow, day_start
+from jobs.collect.sources.base import Source
+from jobs.collect.sources.focus_file import FocusFile
+from jobs.collect.sources.neon import NeonConsumption, NeonProject
+from jobs.collect.sources.upstash import UpstashDatabase
+from jobs.collect.sources.vercel_billing import VercelBilling
+from jobs.collect.sources.vercel_deployments import VercelDeployments
+from jobs.errors import DatabaseError, MonitoringError, PayloadError, SourceError
+
+USER_AGENT = "infra-monitoring-collect/1"
+T = TypeVar("T")
+
+
+@dataclass
+class Outcome:
+    """What happened to one source in one run (a row of the summary)."""
+
+    source: str
+    windows: int = 0
+    written: store.Written = field(default_factory=store.Written)
+    unmapped: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "windows": self.windows,
+            "new": self.written.new,
+            "updated": self.written.updated,
+            "unchanged": self.written.unchanged,
+            "unmapped": dict(self.unmapped),
+            "notes": self.notes,
+            "error": self.error,
+        }
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    started: datetime
+    trigger: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    finished: datetime | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outcomes)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run on a private event loop; unlike asyncio.run, leaves the thread's loop alone
+    (the Pulumi SDK in the same process expects to find or create its own)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def policy_for(config: CollectConfig) -> RetryPolicy:
+    return RetryPolicy(
+        attempts=config.http.attempts,
+        budget_seconds=config.http.budget,
+        read_timeout=config.http.timeout,
+    )
+
+
+def build_sources(
+    config: CollectConfig, client: httpx.AsyncClient, policy: RetryPolicy
+) -> list[Source]:
+    """Every source whose credentials are configured."""
+    sources: list[Source] = []
+    if config.vercel:
+        vercel = Api(
+            client,
+            config.vercel.base_url,
+            headers={"Authorization": f"Bearer {config.vercel.token}"},
+            policy=policy,
+            credential_hint="VERCEL_TOKEN and VERCEL_TEAM_ID",
+        )
+        sources += [
+            VercelBilling(vercel, config.vercel.team_id),
+            VercelDeployments(vercel, config.vercel.team_id),
+        ]
+    if config.neon:
+        neon = Api(
+            client,
+            config.neon.base_url,
+            headers={"Authorization": f"Bearer {config.neon.api_key}"},
+            policy=policy,
+            credential_hint="NEON_API_KEY",
+        )
+        if config.neon.org_id:
+            sources.append(NeonConsumption(neon, config.neon.org_id, config.neon.project_ids))
+        else:
+            sources += [NeonProject(neon, pid) for pid in config.neon.project_ids]
+    if config.upstash:
+        upstash = Api(
+            client,
+            config.upstash.base_url,
+            auth=(config.upstash.email, config.upstash.api_key),
+            policy=policy,
+            credential_hint="UPSTASH_EMAIL and UPSTASH_API_KEY",
+        )
+        sources += [UpstashDatabase(upstash, d) for d in config.upstash.database_ids]
+    return sources
+
+
+def resume_from(mark: datetime | None, now: datetime, backfill_days: int) -> datetime:
+    """Where a source starts: its watermark, or ``backfill_days`` before today on a first run.
+    A watermark older than a year (the providers' longest range) is clamped to a year."""
+    if mark is None:
+        return day_start(now) - timedelta(days=backfill_days)
+    return max(mark, day_start(now) - timedelta(days=MAX_BACKFILL_DAYS))
+
+
+async def fetch_all(
+    sources: Sequence[Source], since: dict[str, datetime], now: datetime
+) -> list[Batch | SourceError]:
+    async def one(source: Source) -> Batch | SourceError:
+        try:
+            return await source.collect(since[source.name], now)
+        except SourceError as exc:
+            return exc
+        except ValueError as exc:  # a value our rows refuse (say NaN): the payload's fault
+            return PayloadError(str(exc))
+
+    return list(await asyncio.gather(*(one(s) for s in sources)))
+
+
+def duplicate_key(rows: Sequence[MetricRow]) -> str | None:
+    seen: set[tuple[str, str, str, datetime]] = set()
+    for row in rows:
+        if row.key in seen:
+            return f"{row.source} {row.service}/{row.metric_type} at {row.start:%Y-%m-%d %H:%M}"
+        seen.add(row.key)
+    return None
+
+
+def _write(
+    conn: psycopg.Connection, report: RunReport, name: str, result: Batch | Exception, at: datetime
+) -> None:
+    outcome = Outcome(name)
+    report.outcomes.append(outcome)
+    try:
+        if isinstance(result, Exception):
+            raise result
+        outcome.windows = result.windows
+        outcome.unmapped = result.unmapped
+        outcome.notes = result.notes
+        duplicate = duplicate_key(result.rows)
+        if duplicate:
+            raise PayloadError(f"the data holds the same window twice: {duplicate}")
+        outcome.written = store.write(
+            conn,
+            name,
+            result.rows,
+            through=result.complete_through,
+            run_id=report.run_id,
+            at=at,
+        )
+    except (SourceError, DatabaseError) as exc:
+        outcome.error = str(exc)
+        if report.trigger == "api":
+            try:
+                store.record_failure(conn, name, outcome.error, run_id=report.run_id, at=at)
+            except DatabaseError as lost:
+                report.warnings.append(f"could not record the failure of {name}: {lost}")
+
+
+def collect(
+    config: CollectConfig,
+    dsn: str,
+    *,
+    files: Sequence[Path] = (),
+    now: datetime | None = None,
+    lock_wait: float = 30.0,
+    policy: RetryPolicy | None = None,
+) -> RunReport:
+    """One run: the API sources, or (with ``files``) only those FOCUS files."""
+    now = now or utc_now()
+    report = RunReport(str(uuid.uuid4()), utc_now(), "file" if files else "api")
+    with db.connect(dsn, autocommit=True) as conn:
+        store.check_schema(conn)
+        store.acquire_lock(conn, lock_wait)
+        store.prepare(conn)
+        try:
+            if files:
+                for path in files:
+                    source = FocusFile(path)
+                    try:
+                        result: Batch | Exception = source.read()
+                    except PayloadError as exc:
+                        result = exc
+                    _write(conn, report, source.name, result, now)
+            else:
+                results = run_async(_fetch(config, conn, now, policy or policy_for(config)))
+                for name, outcome in results:
+                    _write(conn, report, name, outcome, now)
+            report.finished = utc_now()
+            _record_run(conn, report)
+        finally:
+            if not conn.closed:
+                # If it fails, the lock ends with the session anyway.
+                with contextlib.suppress(MonitoringError):
+                    store.release_lock(conn)
+    return report
+
+
+async def _fetch(
+    config: CollectConfig, conn: psycopg.Connection, now: datetime, policy: RetryPolicy
+) -> list[tuple[str, Batch | SourceError]]:
+    marks = store.watermarks(conn)
+    limits = httpx.Limits(max_connections=50, max_keepalive_connections=20)
+    async with httpx.AsyncClient(
+        timeout=policy.timeout, limits=limits, headers={"User-Agent": USER_AGENT}
+    ) as client:
+        sources = build_sources(config, client, policy)
+        since = {s.name: resume_from(marks.get(s.name), now, config.backfill_days) for s in sources}
+        results = await fetch_all(sources, since, now)
+    return [(s.name, r) for s, r in zip(sources, results, strict=True)]
+
+
+def _record_run(conn: psycopg.Connection, report: RunReport) -> None:
+    try:
+        store.record_run(
+            conn,
+            run_id=report.run_id,
+            started=report.started,
+            finished=report.finished or utc_now(),
+            ok=report.ok,
+            trigger=report.trigger,
+            rows_written=sum(o.written.new + o.written.updated for o in report.outcomes),
+            sources=[o.as_json() for o in report.outcomes],
+        )
+    except DatabaseError as exc:
+        report.warnings.append(f"could not record the run: {exc}")

@@ -1,0 +1,1 @@
+"""One module per source, each with the same interface (``base.Source``)."""

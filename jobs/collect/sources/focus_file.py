@@ -1,0 +1,104 @@
+"""A FOCUS export file (CSV or JSON lines, optionally gzipped), for backfills and offline use.
+
+Rows go to the stream of the provider that billed them: a Vercel export to
+``vercel-billing`` (the API's stream, so a file and the API never double count), any other
+provider to ``focus:<ServiceProviderName>``. Every bad row is reported as ``file:line``;
+one bad row fails the file and nothing of it is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from jobs.collect.focus import ChargeTotals, parse_charge
+from jobs.collect.records import Batch
+from jobs.errors import ConfigError, PayloadError
+
+MAX_REPORTED = 5
+
+
+def _open(path: Path) -> IO[str]:
+    try:
+        if path.suffix == ".gz":
+            return io.TextIOWrapper(gzip.open(path), encoding="utf-8-sig")
+        return path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise ConfigError(f"cannot read FOCUS file {path}: {exc.strerror or exc}") from None
+
+
+def file_format(path: Path, first_text: str) -> str:
+    """ "jsonl" or "csv": by extension, else by the first character of the content."""
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    if suffixes and suffixes[-1] in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if suffixes and suffixes[-1] == ".csv":
+        return "csv"
+    return "jsonl" if first_text.lstrip().startswith("{") else "csv"
+
+
+def records(path: Path, stream: IO[str]) -> Iterator[tuple[int, object]]:
+    """(line number, record) for every record of the file; unreadable lines as PayloadError."""
+    text = stream.read()
+    if file_format(path, text[:200]) == "jsonl":
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except ValueError:
+                yield number, PayloadError(f"{path}:{number}: not valid JSON")
+        return
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames or "ServiceName" not in reader.fieldnames:
+        raise PayloadError(f"{path}:1: not a FOCUS CSV (no ServiceName column in the header)")
+    for row in reader:
+        if None in row:
+            problem = f"{path}:{reader.line_num}: more fields than the header"
+            yield reader.line_num, PayloadError(problem)
+            continue
+        yield reader.line_num, row
+
+
+@dataclass
+class FocusFile:
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return f"file:{self.path.name}"
+
+    def read(self) -> Batch:
+        totals = ChargeTotals()
+        errors: list[str] = []
+        with _open(self.path) as stream:
+            try:
+                for number, record in records(self.path, stream):
+                    if isinstance(record, PayloadError):
+                        errors.append(str(record))
+                        continue
+                    try:
+                        totals.add(parse_charge(record, f"{self.path}:{number}"))
+                    except PayloadError as exc:
+                        errors.append(str(exc))
+            except (UnicodeDecodeError, OSError, csv.Error) as exc:
+                raise PayloadError(f"{self.path}: cannot be read: {exc}") from None
+        if errors:
+            shown = "; ".join(errors[:MAX_REPORTED])
+            more = f" (and {len(errors) - MAX_REPORTED} more)" if len(errors) > MAX_REPORTED else ""
+            raise PayloadError(f"{len(errors)} bad rows, nothing imported: {shown}{more}")
+        if totals.charges == 0:
+            raise PayloadError(f"{self.path}: no charges in the file")
+        rows = totals.rows()
+        return Batch(
+            rows=rows,
+            windows=len({(r.source, r.start) for r in rows}),
+            unmapped=totals.unmapped,
+            notes=totals.notes(),
+        )

@@ -1,0 +1,74 @@
+"""The run summary: one row per source, as a terminal table and as Markdown (pure)."""
+
+from __future__ import annotations
+
+from jobs.collect.runner import Outcome, RunReport
+
+COLUMNS = ("source", "windows", "written", "new", "unchanged", "unmapped", "result")
+
+
+def _cells(outcome: Outcome) -> tuple[str, ...]:
+    w = outcome.written
+    return (
+        outcome.source,
+        str(outcome.windows),
+        str(w.new + w.updated),
+        str(w.new),
+        str(w.unchanged),
+        str(sum(outcome.unmapped.values())),
+        "ok" if outcome.ok else "FAILED",
+    )
+
+
+def headline(report: RunReport) -> str:
+    failed = sum(not o.ok for o in report.outcomes)
+    kind = "FOCUS file import" if report.trigger == "file" else "collection run"
+    state = f"{failed} of {len(report.outcomes)} sources failed" if failed else "all sources ok"
+    return f"{kind} {report.started:%Y-%m-%d %H:%M} UTC: {state}"
+
+
+def _details(report: RunReport) -> list[str]:
+    lines = []
+    for o in report.outcomes:
+        if o.error:
+            lines.append(f"error {o.source}: {o.error}")
+    for o in report.outcomes:
+        for item, count in sorted(o.unmapped.items()):
+            lines.append(f"unmapped {o.source}: {item} ({count} lines)")
+    for o in report.outcomes:
+        lines.extend(f"note {o.source}: {note}" for note in o.notes)
+    lines.extend(f"warning: {w}" for w in report.warnings)
+    return lines
+
+
+def as_text(report: RunReport) -> str:
+    rows = [COLUMNS, *(_cells(o) for o in report.outcomes)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        parts = [cells[0].ljust(widths[0])]
+        parts += [c.rjust(w) for c, w in zip(cells[1:-1], widths[1:-1], strict=True)]
+        parts.append(cells[-1])
+        return "  ".join(parts).rstrip()
+
+    out = [headline(report), "", *(line(r) for r in rows)]
+    details = _details(report)
+    if details:
+        out += ["", *details]
+    return "\n".join(out) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def as_markdown(report: RunReport) -> str:
+    out = [f"### {_md(headline(report))}", ""]
+    out.append("| " + " | ".join(COLUMNS) + " |")
+    out.append("|" + "|".join(["---", *(["---:"] * (len(COLUMNS) - 2)), "---"]) + "|")
+    for outcome in report.outcomes:
+        out.append("| " + " | ".join(_md(c) for c in _cells(outcome)) + " |")
+    details = _details(report)
+    if details:
+        out += ["", *(f"- {_md(d)}" for d in details)]
+    return "\n".join(out) + "\n\n"

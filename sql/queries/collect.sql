@@ -1,0 +1,87 @@
+-- The collection job: staged bulk upserts, watermarks, run history.
+
+-- name: create_stage
+-- Rows of one source's transaction are COPied here first, then merged in one statement.
+-- Created once per session (catalog changes per transaction cost more than the rows).
+CREATE TEMP TABLE IF NOT EXISTS collect_stage (
+    service      TEXT NOT NULL,
+    "metricType" TEXT NOT NULL,
+    value        DOUBLE PRECISION NOT NULL,
+    unit         TEXT NOT NULL,
+    "timestamp"  TIMESTAMP(3) NOT NULL,
+    "windowEnd"  TIMESTAMP(3) NOT NULL,
+    source       TEXT NOT NULL,
+    metadata     JSONB NOT NULL
+) ON COMMIT DELETE ROWS;
+
+-- name: copy_stage
+COPY collect_stage (service, "metricType", value, unit, "timestamp", "windowEnd", source, metadata)
+FROM STDIN;
+
+-- name: merge_stage
+-- Insert new windows, update changed ones, leave identical ones alone (so they are counted
+-- as unchanged and keep their updatedAt). xmax = 0 marks a row this statement inserted.
+WITH written AS (
+    INSERT INTO "InfrastructureMetric" AS m
+        (service, "metricType", value, unit, "timestamp", "windowEnd", source, metadata)
+    SELECT service::"InfrastructureService", "metricType"::"MetricType", value, unit,
+           "timestamp", "windowEnd", source, metadata
+    FROM collect_stage
+    ON CONFLICT (service, "metricType", source, "timestamp") DO UPDATE
+    SET value = EXCLUDED.value,
+        unit = EXCLUDED.unit,
+        "windowEnd" = EXCLUDED."windowEnd",
+        metadata = EXCLUDED.metadata,
+        "updatedAt" = timezone('UTC', now())
+    WHERE (m.value, m.unit, m."windowEnd", m.metadata)
+          IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.unit, EXCLUDED."windowEnd", EXCLUDED.metadata)
+    RETURNING (m.xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted) AS new,
+       count(*) FILTER (WHERE NOT inserted) AS updated
+FROM written;
+
+-- name: missing_tables
+-- Which of the tables the job needs do not exist on the search_path.
+SELECT name FROM unnest(%(names)s::text[]) AS name
+WHERE to_regclass(quote_ident(name)) IS NULL;
+
+-- name: try_lock
+SELECT pg_try_advisory_lock(hashtext(%(key)s)) AS locked;
+
+-- name: lock
+SELECT pg_advisory_lock(hashtext(%(key)s));
+
+-- name: unlock
+SELECT pg_advisory_unlock(hashtext(%(key)s));
+
+-- name: watermarks
+SELECT source, "collectedThrough" FROM "CollectionWatermark";
+
+-- name: record_success
+-- The watermark never moves back: a re-collected window cannot undo a later one.
+INSERT INTO "CollectionWatermark" AS w
+    (source, "collectedThrough", "lastAttemptAt", "lastSuccessAt", "lastRunId")
+VALUES (%(source)s, %(through)s, %(at)s, %(at)s, %(run_id)s)
+ON CONFLICT (source) DO UPDATE
+SET "collectedThrough" = GREATEST(w."collectedThrough", EXCLUDED."collectedThrough"),
+    "lastAttemptAt" = EXCLUDED."lastAttemptAt",
+    "lastSuccessAt" = EXCLUDED."lastSuccessAt",
+    "lastRunId" = EXCLUDED."lastRunId",
+    "updatedAt" = timezone('UTC', now());
+
+-- name: record_failure
+INSERT INTO "CollectionWatermark" AS w
+    (source, "lastAttemptAt", "lastError", "lastErrorAt", "lastRunId")
+VALUES (%(source)s, %(at)s, %(error)s, %(at)s, %(run_id)s)
+ON CONFLICT (source) DO UPDATE
+SET "lastAttemptAt" = EXCLUDED."lastAttemptAt",
+    "lastError" = EXCLUDED."lastError",
+    "lastErrorAt" = EXCLUDED."lastErrorAt",
+    "lastRunId" = EXCLUDED."lastRunId",
+    "updatedAt" = timezone('UTC', now());
+
+-- name: record_run
+INSERT INTO "CollectionRun"
+    (id, "startedAt", "finishedAt", status, "trigger", "rowsWritten", sources)
+VALUES (%(id)s, %(started)s, %(finished)s, %(status)s, %(trigger)s, %(rows_written)s, %(sources)s);

@@ -1,0 +1,2 @@
+-- Revert table "CollectionRun".
+DROP TABLE "CollectionRun";

@@ -1,0 +1,2 @@
+-- Revert table "CollectionWatermark".
+DROP TABLE "CollectionWatermark";

@@ -1,0 +1,314 @@
+"""Local HTTP servers on 127.0.0.1 that speak the provider APIs the collection job calls.
+
+One ``ThreadingHTTPServer`` in a thread answers every route (Vercel, Neon, Upstash), from
+data the test sets, in the documented shapes: Vercel charges as JSON lines streamed with
+chunked encoding, deployments paginated with ``pagination.next``, Neon's consumption
+history (cursor pages) and project, Upstash stats. Failures are scripted per route: a
+status with headers and body, a delay, or a stream cut after N lines.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+VERCEL_TOKEN = "vercel-test-token"
+NEON_KEY = "neon-test-key"
+UPSTASH_EMAIL = "ops@example.com"
+UPSTASH_KEY = "upstash-test-key"
+
+
+@dataclass
+class Reply:
+    """A scripted answer: ``status`` with ``body`` (None: the route's normal data),
+    after ``delay`` seconds; ``cut_after`` lines of a stream, then the connection drops."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    cut_after: int | None = None
+
+
+def _iso_to_dt(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+@dataclass
+class FakeApis:
+    charges: list[dict[str, Any]] = field(default_factory=list)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
+    neon_projects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    neon_consumption: list[dict[str, Any]] = field(default_factory=list)
+    upstash_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    delay: float = 0.0  # before every answer
+    page_size: int | None = None  # deployments per page, overriding the client's limit
+
+    def __post_init__(self) -> None:
+        self.scripts: dict[str, deque[Reply]] = defaultdict(deque)
+        self.requests: list[tuple[str, dict[str, list[str]]]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests being answered at the same time
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- test side -------------------------------------------------------------------
+    def script(self, route: str, *replies: Reply) -> None:
+        """Answer the next requests to paths starting with ``route`` with ``replies``."""
+        with self._lock:
+            self.scripts[route].extend(replies)
+
+    def calls(self, route: str) -> list[dict[str, list[str]]]:
+        with self._lock:
+            return [q for path, q in self.requests if path.startswith(route)]
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def env(self, *, vercel: bool = True, neon: str | None = None, upstash: str = "") -> dict:
+        """Environment variables enabling sources against this server."""
+        env: dict[str, str] = {}
+        if vercel:
+            env |= {
+                "VERCEL_TOKEN": VERCEL_TOKEN,
+                "VERCEL_TEAM_ID": "team_1",
+                "VERCEL_API_URL": self.url,
+            }
+        if neon == "project":
+            env |= {"NEON_API_KEY": NEON_KEY, "NEON_PROJECT_ID": ",".join(self.neon_projects)}
+        elif neon == "org":
+            env |= {"NEON_API_KEY": NEON_KEY, "NEON_ORG_ID": "org-1"}
+        if neon:
+            env["NEON_API_URL"] = self.url
+        if upstash:
+            env |= {
+                "UPSTASH_EMAIL": UPSTASH_EMAIL,
+                "UPSTASH_API_KEY": UPSTASH_KEY,
+                "UPSTASH_DATABASE_IDS": upstash,
+                "UPSTASH_API_URL": self.url,
+            }
+        return env
+
+    def __enter__(self) -> FakeApis:
+        fake = self
+
+        class Handler(_Handler):
+            apis = fake
+
+        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+
+    # -- server side -----------------------------------------------------------------
+    def next_reply(self, path: str) -> Reply:
+        with self._lock:
+            for route, queue in self.scripts.items():
+                if path.startswith(route) and queue:
+                    return queue.popleft()
+        return Reply()
+
+
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 makes simultaneous connections wait for SYN retries (1 s).
+    request_queue_size = 128
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    apis: FakeApis
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:
+        with self.apis._lock:
+            self.apis.in_flight += 1
+            self.apis.max_in_flight = max(self.apis.max_in_flight, self.apis.in_flight)
+        try:
+            # The client may have given up (a timeout test): nothing left to answer.
+            with contextlib.suppress(TimeoutError, BrokenPipeError, ConnectionResetError):
+                self._answer()
+        finally:
+            with self.apis._lock:
+                self.apis.in_flight -= 1
+
+    def _answer(self) -> None:
+        parts = urlsplit(self.path)
+        path, query = parts.path, parse_qs(parts.query)
+        with self.apis._lock:
+            self.apis.requests.append((path, query))
+        reply = self.apis.next_reply(path)
+        delay = reply.delay or self.apis.delay
+        if delay:
+            time.sleep(delay)
+        if reply.status != 200 or reply.body is not None:
+            return self._send(reply.status, reply.body if reply.body is not None else {}, reply)
+        refused = self._refuse(path)
+        if refused:
+            return self._send(401, refused, reply)
+        if path == "/v1/billing/charges":
+            return self._stream_charges(query, reply)
+        if path == "/v6/deployments":
+            return self._send(200, self._deployments(query), reply)
+        if path == "/consumption_history/v2/projects":
+            return self._send(200, self._consumption(query), reply)
+        if path.startswith("/projects/"):
+            project = self.apis.neon_projects.get(path.rsplit("/", 1)[1])
+            if project is None:
+                return self._send(404, {"message": "project not found"}, reply)
+            return self._send(200, {"project": project}, reply)
+        if path.startswith("/v2/redis/stats/"):
+            stats = self.apis.upstash_stats.get(path.rsplit("/", 1)[1])
+            if stats is None:
+                return self._send(404, {"error": "database not found"}, reply)
+            return self._send(200, stats, reply)
+        return self._send(404, {"error": {"code": "not_found", "message": "no such route"}}, reply)
+
+    def _refuse(self, path: str) -> dict[str, Any] | None:
+        auth = self.headers.get("Authorization", "")
+        if path.startswith("/v2/redis/"):
+            wanted = base64.b64encode(f"{UPSTASH_EMAIL}:{UPSTASH_KEY}".encode()).decode()
+            return None if auth == f"Basic {wanted}" else {"error": "Unauthorized"}
+        token = NEON_KEY if path.startswith(("/projects", "/consumption")) else VERCEL_TOKEN
+        if auth == f"Bearer {token}":
+            return None
+        return {"error": {"code": "forbidden", "message": "The request is not authorized."}}
+
+    def _send(self, status: int, body: Any, reply: Reply) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _stream_charges(self, query: dict[str, list[str]], reply: Reply) -> None:
+        start, end = _iso_to_dt(query["from"][0]), _iso_to_dt(query["to"][0])
+        lines = [
+            json.dumps(c).encode() + b"\n" if isinstance(c, dict) else c
+            for c in self.apis.charges
+            if not isinstance(c, dict) or start <= _iso_to_dt(c["ChargePeriodStart"]) < end
+        ]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/jsonl")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for number, line in enumerate(lines):
+            if reply.cut_after is not None and number >= reply.cut_after:
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)  # no terminating chunk
+                self.close_connection = True
+                return
+            self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _deployments(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        since, until = int(query["since"][0]), int(query["until"][0])
+        limit = self.apis.page_size or int(query.get("limit", ["20"])[0])
+        matching = sorted(
+            (d for d in self.apis.deployments if since <= d["createdAt"] < until),
+            key=lambda d: d["createdAt"],
+            reverse=True,
+        )
+        page = matching[:limit]
+        following = page[-1]["createdAt"] if len(matching) > limit else None
+        return {"deployments": page, "pagination": {"count": len(page), "next": following}}
+
+    def _consumption(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        start, end = _iso_to_dt(query["from"][0]), _iso_to_dt(query["to"][0])
+        limit = int(query.get("limit", ["10"])[0])
+        offset = int(query.get("cursor", ["0"])[0])
+        projects = []
+        for project in self.apis.neon_consumption[offset : offset + limit]:
+            frames = [
+                c for c in project["consumption"] if start <= _iso_to_dt(c["timeframe_start"]) < end
+            ]
+            projects.append(
+                {"project_id": project["project_id"], "periods": [{"consumption": frames}]}
+            )
+        return {"projects": projects, "pagination": {"cursor": str(offset + len(projects))}}
+
+
+def charge(
+    day: datetime,
+    service: str,
+    quantity: float,
+    unit: str,
+    cost: float,
+    *,
+    project: str = "web",
+    category: str = "Usage",
+    provider: str = "Vercel",
+) -> dict[str, Any]:
+    """One FOCUS 1.3 charge line as Vercel's billing API sends it."""
+    from datetime import timedelta
+
+    return {
+        "BilledCost": cost,
+        "BillingCurrency": "USD",
+        "ChargeCategory": category,
+        "ChargePeriodStart": day.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "ChargePeriodEnd": (day + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "ConsumedQuantity": quantity,
+        "ConsumedUnit": unit,
+        "EffectiveCost": round(cost * 0.9, 6),
+        "PricingCategory": "Standard",
+        "PricingCurrency": "USD",
+        "PricingQuantity": quantity,
+        "PricingUnit": unit,
+        "ServiceName": service,
+        "ServiceProviderName": provider,
+        "Tags": {"ProjectId": f"prj_{project}", "ProjectName": project},
+    }
+
+
+def deployment(uid: str, created: datetime, build_seconds: float | None, **extra: Any) -> dict:
+    """A deployment as ``/v6/deployments`` lists it (times in epoch milliseconds)."""
+    created_ms = int((created - datetime(1970, 1, 1)).total_seconds() * 1000)
+    item: dict[str, Any] = {"uid": uid, "name": "web", "createdAt": created_ms, "state": "READY"}
+    if build_seconds is not None:
+        item["buildingAt"] = created_ms + 5_000
+        item["ready"] = created_ms + 5_000 + int(build_seconds * 1000)
+    return item | extra
+
+
+def upstash_stats(days: list[datetime], commands: list[int], storage_bytes: int) -> dict:
+    """``/v2/redis/stats/{id}``: one point per day for the daily series."""
+
+    def at(day: datetime) -> str:
+        return day.strftime("%Y-%m-%d 15:12:52.799480932 +0000 UTC")
+
+    return {
+        "dailyrequests": [{"x": at(d), "y": c} for d, c in zip(days, commands, strict=True)],
+        "bandwidths": [{"x": at(d), "y": c * 1000} for d, c in zip(days, commands, strict=True)],
+        "days": [d.strftime("%A") for d in days],
+        "current_storage": storage_bytes,
+        "latencymean": [{"x": at(days[-1]), "y": 2.0}, {"x": at(days[-1]), "y": 4.0}],
+        "latency_99": [{"x": at(days[-1]), "y": 9.5}],
+        "total_monthly_requests": sum(commands),
+        "total_monthly_bandwidth": sum(commands) * 1000,
+        "total_monthly_billing": 0.42,
+    }
