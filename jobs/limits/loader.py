@@ -68,9 +68,10 @@ class Problem:
         return f"{where}: {self.key}: {self.message}"
 
 
-def load(path: str | Path) -> LimitsFile:
-    """Read and validate ``path``; raises LimitsError listing every problem."""
-    name = str(path)
+def load(path: str | Path, name: str | None = None) -> LimitsFile:
+    """Read and validate ``path`` (``name`` in messages, default the path as given); raises
+    LimitsError listing every problem."""
+    name = name or str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
