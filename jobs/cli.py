@@ -17,7 +17,7 @@ from jobs import logs
 from jobs.errors import MonitoringError
 from jobs.redact import scrub, secrets_from_env
 
-COMMAND_MODULES = ("jobs.commands.schema",)
+COMMAND_MODULES = ("jobs.commands.schema", "jobs.commands.limits")
 
 
 class ArgumentParser(argparse.ArgumentParser):

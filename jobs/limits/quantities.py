@@ -97,3 +97,15 @@ def number(value: float) -> str:
     if value == 0 or abs(value) >= 0.001:
         return f"{value:.6g}"
     return f"{value:.12f}".rstrip("0")
+
+
+def describe_price(value: float, metric_type: str) -> str:
+    """USD per canonical unit for people: 4e-07 per operation -> "$0.4 per 1M operations"."""
+    unit = canonical_unit(metric_type)
+    if unit in COUNTS and 0 < value < 0.01:
+        for suffix, factor in (("K", 1e3), ("M", 1e6), ("B", 1e9)):
+            if value * factor >= 0.01:
+                return f"${number(ratio(value * factor, 1.0))} per 1{suffix} {unit}"
+    # One of a plural canonical unit: per minute, per CPU-hour (ms is not a plural).
+    one = unit[:-1] if unit.endswith("s") and unit != "ms" else unit
+    return f"${number(value)} per {one}"

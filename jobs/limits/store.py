@@ -109,11 +109,20 @@ def _key_arrays(keys: Iterable[Key]) -> dict[str, list[str]]:
     return {"services": services, "metrics": metrics, "plans": plans}
 
 
+def _table_exists(cur: psycopg.Cursor[dict[str, Any]]) -> bool:
+    present = cur.execute(query("limits", "table_exists")).fetchone()
+    return bool(present and present["present"])
+
+
+def table_exists(conn: psycopg.Connection, schema: str) -> bool:
+    with _transaction(conn, schema, "looking for the limits table") as cur:
+        return _table_exists(cur)
+
+
 def unmanaged(conn: psycopg.Connection, schema: str, keys: Iterable[Key]) -> list[Key]:
     """Keys of rows that are not among ``keys``; none when the table does not exist yet."""
     with _transaction(conn, schema, "looking for unmanaged limits") as cur:
-        present = cur.execute(query("limits", "table_exists")).fetchone()
-        if not (present and present["present"]):
+        if not _table_exists(cur):
             return []
         found = cur.execute(query("limits", "unmanaged"), _key_arrays(keys)).fetchall()
     return [(r["service"], r["metricType"], r["plan"]) for r in found]
