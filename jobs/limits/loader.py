@@ -304,8 +304,9 @@ def _read_document(r: _Reader, text: str, file: str) -> LimitsFile | None:
     plans = _plans(r, section("plans"), sources)
     before = len(r.problems)
     limits = _limits(r, section("limits"), plans, sources, thresholds)
-    # Without valid default thresholds no row can be completed, even when the rows are fine.
-    complete = len(r.problems) == before and thresholds is not None
+    # Rows that name a plan with problems of its own (or lack default thresholds) are left
+    # out silently; then "no limits for this service" would not be true.
+    complete = len(r.problems) == before and thresholds is not None and all(plans.values())
     services = _services(r, section("services"), plans, business, limits if complete else None)
     if r.problems or thresholds is None or business is None:
         return None
@@ -313,7 +314,7 @@ def _read_document(r: _Reader, text: str, file: str) -> LimitsFile | None:
         path=file,
         thresholds=thresholds,
         business=business,
-        sources=tuple(sources.values()),
+        sources=tuple(s for s in sources.values() if s is not None),
         plans=tuple(p for p in plans.values() if p is not None),
         services=tuple(services),
         limits=tuple(limits.values()),
@@ -402,9 +403,11 @@ def _named_entries(r: _Reader, node: Node | None, path: str, what: str) -> list[
     return found
 
 
-def _sources(r: _Reader, node: Node | None) -> dict[str, Source]:
-    sources = {}
+def _sources(r: _Reader, node: Node | None) -> dict[str, Source | None]:
+    """Every source name, mapped to its Source or None when the source has problems."""
+    sources: dict[str, Source | None] = {}
     for name, value in _named_entries(r, node, "sources", "source name"):
+        sources[name] = None
         path = f"sources.{name}"
         entries = r.mapping(value, path, required=SOURCE_KEYS)
         if entries is None:
@@ -419,23 +422,27 @@ def _sources(r: _Reader, node: Node | None) -> dict[str, Source]:
     return sources
 
 
-def _source_ref(r: _Reader, node: Node, path: str, sources: dict[str, Source]) -> Source | None:
+def _source_ref(
+    r: _Reader, node: Node, path: str, sources: dict[str, Source | None]
+) -> Source | None:
+    """The source named at ``node``; None (reported once, where it is wrong) when it is
+    undefined or has problems of its own."""
     name = r.text(node, path)
     if name is None:
         return None
     if name not in sources:
         hint = _suggest(name, sources)
+        defined = _allowed(sources) or "none"
         r.fail(
-            node,
-            path,
-            f"source {name!r} is not defined under sources; {hint}"
-            f"defined: {_allowed(sources) or 'none'}",
+            node, path, f"source {name!r} is not defined under sources; {hint}defined: {defined}"
         )
         return None
     return sources[name]
 
 
-def _plans(r: _Reader, node: Node | None, sources: dict[str, Source]) -> dict[str, Plan | None]:
+def _plans(
+    r: _Reader, node: Node | None, sources: dict[str, Source | None]
+) -> dict[str, Plan | None]:
     """Every plan name, mapped to its Plan or None when the plan itself has problems."""
     plans: dict[str, Plan | None] = {}
     upgrades: dict[str, list[tuple[str, Node, str]]] = {}
@@ -489,7 +496,7 @@ def _limits(
     r: _Reader,
     node: Node | None,
     plans: dict[str, Plan | None],
-    sources: dict[str, Source],
+    sources: dict[str, Source | None],
     defaults: Thresholds | None,
 ) -> dict[Key, Limit]:
     limits: dict[Key, Limit] = {}
@@ -539,7 +546,7 @@ def _limit(
     r: _Reader,
     row: _Fields,
     plans: dict[str, Plan | None],
-    sources: dict[str, Source],
+    sources: dict[str, Source | None],
     defaults: Thresholds | None,
 ) -> Limit | None:
     """The limit of one row, or None when the row has a problem (recorded in ``r``)."""
@@ -598,7 +605,7 @@ def _limit(
     values = {k: getattr(defaults, k) for k in THRESHOLD_KEYS} | given
     if given and len(r.problems) == problems_before:
         _check_order(r, values, row.entries, path, row.node)
-    if len(r.problems) > problems_before:
+    if len(r.problems) > problems_before or (row.get("source") is not None and source is None):
         return None
     return Limit(
         service=service,
