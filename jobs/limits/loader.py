@@ -352,7 +352,7 @@ def _check_order(
     warning, critical, resolve = (values[k] for k in THRESHOLD_KEYS)
     ok = True
     if warning >= critical:
-        node, where = blame("critical", "warning")
+        node, where = blame("warning", "critical")
         r.fail(node, where, f"warning {warning:g} must be below critical {critical:g}")
         ok = False
     if resolve > warning:
