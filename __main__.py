@@ -4,10 +4,13 @@ and the plan limits."""
 import pulumi
 
 from infra.config import StackConfig
+from infra.dynamic import young_collections_only
 from infra.errors import run_errors
 from infra.limits import PlanLimits
 from infra.schema import MonitoringSchema
 from jobs.limits.loader import load as load_limits
+
+young_collections_only()  # one resource per limit row: keep evaluation linear
 
 with run_errors():
     config = StackConfig.load(pulumi.Config())

@@ -34,11 +34,11 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    Resource,
     ResourceProvider,
     UpdateResult,
 )
 
+from infra.dynamic import DynamicResource
 from infra.provider import connect, database_url, user_errors
 from jobs.errors import MonitoringError
 from jobs.limits import store
@@ -243,7 +243,7 @@ class LimitSetProvider(_DatabaseProvider):
         """Nothing: each row is deleted by its own resource; the table goes with its SqlObject."""
 
 
-class LimitRowResource(Resource, module="postgres", name="LimitRow"):
+class LimitRowResource(DynamicResource, module="postgres", name="LimitRow"):
     """One row of ``InfrastructureLimit``."""
 
     updatedAt: pulumi.Output[str]
@@ -262,7 +262,7 @@ class LimitRowResource(Resource, module="postgres", name="LimitRow"):
         super().__init__(provider, resource_name, row_inputs(row, schema) | outputs, opts)
 
 
-class LimitSetResource(Resource, module="postgres", name="LimitSet"):
+class LimitSetResource(DynamicResource, module="postgres", name="LimitSet"):
     """Owns the set of keys; deletes the rows of every other key."""
 
     pruned: pulumi.Output[list[str]]

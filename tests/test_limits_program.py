@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import gc
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 import yaml
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
+from infra.dynamic import FULL_COLLECTIONS_NEVER
 from infra.limits import ROW_INPUTS, resource_name
 from jobs.limits.loader import load
 from jobs.paths import DEFAULT_LIMITS_FILE
@@ -136,3 +139,21 @@ def test_the_limits_file_comes_from_stack_config(tmp_path: Path) -> None:
     assert str(failed.value) == (
         f"{tmp_path}/missing.yaml has 1 problem: {tmp_path}/missing.yaml: (document): no such file"
     )
+
+
+def test_declaring_resources_leaves_the_pickler_as_it_was() -> None:
+    """The SDK wraps pickle's dict saving once more for every dynamic resource it declares
+    and never unwraps it: past ~950 resources the program died of RecursionError. Ours put
+    the pickler back, and the program keeps full GC passes off while it declares rows."""
+    before = (pickle._Pickler._batch_setitems, pickle._Pickler.save_dict)
+    thresholds: list[tuple[int, int, int]] = []
+
+    class Watching(Recording):
+        def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
+            thresholds.append(gc.get_threshold())
+            return super().new_resource(args)
+
+    run_program(Watching())
+    assert (pickle._Pickler._batch_setitems, pickle._Pickler.save_dict) == before
+    assert {t[2] for t in thresholds} == {FULL_COLLECTIONS_NEVER}
+    assert gc.get_threshold()[2] != FULL_COLLECTIONS_NEVER  # pytest's own process is untouched

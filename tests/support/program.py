@@ -7,6 +7,7 @@ parent, dependencies), which is what the engine would receive.
 from __future__ import annotations
 
 import asyncio
+import gc
 import runpy
 from collections.abc import Mapping
 from pathlib import Path
@@ -56,5 +57,9 @@ def run_program(
         namespace.update(runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"))
         return namespace["schema"].object_ids
 
-    evaluate()
+    thresholds = gc.get_threshold()
+    try:
+        evaluate()
+    finally:
+        gc.set_threshold(*thresholds)  # the program tunes GC for its own process, not pytest's
     return monitor, namespace
