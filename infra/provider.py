@@ -55,7 +55,7 @@ class ProviderError(Exception):
     """A failure the user can act on; its message is all the engine needs to show."""
 
 
-def _user_errors(method: F) -> F:
+def user_errors(method: F) -> F:
     """Re-raise our errors without the library frames, so the engine shows one clear line."""
 
     @functools.wraps(method)
@@ -77,6 +77,23 @@ def parse_bool(value: Any, key: str) -> bool:
     if text in ("true", "false"):
         return text == "true"
     raise ConfigError(f"stack config {key} must be true or false, not {value!r}")
+
+
+def database_url(config: Any) -> str | None:
+    """The stack config ``databaseUrl``, else ``DATABASE_URL``: read in ``configure`` only, so
+    the credential is never a resource input (inputs land in the state)."""
+    dsn = (config.get("databaseUrl") or os.environ.get("DATABASE_URL") or "").strip()
+    origin = "stack config databaseUrl" if config.get("databaseUrl") else "DATABASE_URL"
+    return db.validate_dsn(dsn, origin) if dsn else None
+
+
+def connect(dsn: str | None) -> psycopg.Connection:
+    if not dsn:
+        raise ConfigError(
+            "no database configured: set DATABASE_URL or "
+            "`pulumi config set --secret databaseUrl postgres://...`"
+        )
+    return db.connect(dsn)
 
 
 @dataclass(frozen=True)
@@ -102,12 +119,10 @@ class SqlObjectProvider(ResourceProvider):
         # Filled by configure() in the provider process only; None when pickled.
         self._settings: ProviderSettings | None = None
 
-    @_user_errors
+    @user_errors
     def configure(self, req: ConfigureRequest) -> None:
-        dsn = (req.config.get("databaseUrl") or os.environ.get("DATABASE_URL") or "").strip()
-        origin = "stack config databaseUrl" if req.config.get("databaseUrl") else "DATABASE_URL"
         self._settings = ProviderSettings(
-            dsn=db.validate_dsn(dsn, origin) if dsn else None,
+            dsn=database_url(req.config),
             allow_data_loss=parse_bool(req.config.get("allowDataLoss"), "allowDataLoss"),
             # One archive schema per provider process, i.e. per `pulumi destroy`.
             archive_schema=migrate.archive_schema_name(),
@@ -120,12 +135,7 @@ class SqlObjectProvider(ResourceProvider):
         return self._settings
 
     def _connect(self) -> psycopg.Connection:
-        if not self.settings.dsn:
-            raise ConfigError(
-                "no database configured: set DATABASE_URL or "
-                "`pulumi config set --secret databaseUrl postgres://...`"
-            )
-        return db.connect(self.settings.dsn)
+        return connect(self.settings.dsn)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = []
@@ -141,7 +151,7 @@ class SqlObjectProvider(ResourceProvider):
             )
         return CheckResult(news, failures)
 
-    @_user_errors
+    @user_errors
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         moved = [key for key in IDENTITY_KEYS if olds.get(key) != news.get(key)]
         if moved:
@@ -161,7 +171,7 @@ class SqlObjectProvider(ResourceProvider):
             delete_before_replace=True,
         )
 
-    @_user_errors
+    @user_errors
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = spec_from_props(props)
         with self._connect() as conn:
@@ -170,14 +180,14 @@ class SqlObjectProvider(ResourceProvider):
             f"{spec.schema}.{spec.name}", _outputs(props, applied.shape, applied.adopted)
         )
 
-    @_user_errors
+    @user_errors
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         spec = spec_from_props(news)
         with self._connect() as conn:
             applied = migrate.apply(conn, spec, self.settings.allow_data_loss)
         return UpdateResult(_outputs(news, applied.shape, bool(olds.get("adopted"))))
 
-    @_user_errors
+    @user_errors
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         spec = spec_from_props(props)
         with self._connect() as conn:
@@ -186,7 +196,7 @@ class SqlObjectProvider(ResourceProvider):
             return ReadResult("", {})  # gone: the engine drops it from the state
         return ReadResult(id_, _outputs(props, shape, bool(props.get("adopted"))))
 
-    @_user_errors
+    @user_errors
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         spec = spec_from_props(props)
         with self._connect() as conn:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import Resource
 
+from infra.dynamic import DynamicResource
 from infra.provider import PROVIDER_VERSION, SqlObjectProvider
 from jobs.schema.migrate import ObjectSpec
 from jobs.schema.plan import SCHEMA_PLAN
@@ -14,7 +14,7 @@ from jobs.schema.plan import SCHEMA_PLAN
 COMPONENT_TYPE = "infra-monitoring:postgres:MonitoringSchema"
 
 
-class SqlObject(Resource, module="postgres", name="SqlObject"):
+class SqlObject(DynamicResource, module="postgres", name="SqlObject"):
     """An enum or table created by ``sql/deploy/<name>.sql`` and dropped by its revert."""
 
     shape: pulumi.Output[Any]

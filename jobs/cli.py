@@ -17,7 +17,12 @@ from jobs import logs
 from jobs.errors import MonitoringError
 from jobs.redact import scrub, secrets_from_env
 
-COMMAND_MODULES = ("jobs.commands.schema", "jobs.commands.prisma", "jobs.commands.collect")
+COMMAND_MODULES = (
+    "jobs.commands.schema",
+    "jobs.commands.limits",
+    "jobs.commands.collect",
+    "jobs.commands.prisma",
+)
 
 
 class ArgumentParser(argparse.ArgumentParser):

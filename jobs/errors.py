@@ -69,3 +69,16 @@ class PrismaMappingError(SchemaError):
 
 class PrismaSchemaDrift(SchemaError):
     """The Prisma schema file does not match the schema sql/ builds."""
+
+
+class LimitsError(ConfigError):
+    """The limits file is not valid."""
+
+    def __init__(self, file: str, problems: list[str]) -> None:
+        # ``problems`` are one line each ("FILE:LINE: key: message"); ``limits check`` prints
+        # them one per line, everything else shows the one-line summary.
+        self.file = file
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"{file} has {count} {noun}: " + "; ".join(self.problems))

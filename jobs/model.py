@@ -100,6 +100,7 @@ UNITS: dict[str, UnitRule] = {
     "CPU_HOURS": UnitRule(
         "CPU-hours",
         (
+            ("CPU-hour", 1.0),
             ("hours", 1.0),
             ("h", 1.0),
             ("CPU-seconds", 1 / 3600),
@@ -108,10 +109,17 @@ UNITS: dict[str, UnitRule] = {
         ),
     ),
     "MEMORY_GB_HOURS": UnitRule(
-        "GB-hours", (("GB-h", 1.0), ("GB-Hrs", 1.0), ("GB-seconds", 1 / 3600))
+        "GB-hours", (("GB-hour", 1.0), ("GB-h", 1.0), ("GB-Hrs", 1.0), ("GB-seconds", 1 / 3600))
     ),
     "COMPUTE_HOURS": UnitRule(
-        "CU-hours", (("hours", 1.0), ("h", 1.0), ("CU-seconds", 1 / 3600), ("seconds", 1 / 3600))
+        "CU-hours",
+        (
+            ("CU-hour", 1.0),
+            ("hours", 1.0),
+            ("h", 1.0),
+            ("CU-seconds", 1 / 3600),
+            ("seconds", 1 / 3600),
+        ),
     ),
     "LATENCY_MS": UnitRule(
         "ms", (("milliseconds", 1.0), ("s", 1000.0), ("seconds", 1000.0), ("us", 1e-3))

@@ -12,6 +12,8 @@ import pytest
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from infra.provider import SqlObjectProvider
+from jobs.limits.loader import load as load_limits
+from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.schema.plan import SCHEMA_PLAN
 from tests.support.program import run_program
 from tests.support.served_provider import ServedProvider
@@ -76,7 +78,9 @@ def test_no_credential_reaches_any_input(monkeypatch: pytest.MonkeyPatch) -> Non
             return super().new_resource(args)
 
     run_program(Recording(), {"databaseUrl": SECRET_DSN}, secret_keys=("databaseUrl",))
-    assert len(inputs) == len(SCHEMA_PLAN) + 1
+    # The schema and its component, then every limit row, their component and the prune.
+    limit_rows = len(load_limits(DEFAULT_LIMITS_FILE).rows())
+    assert len(inputs) == len(SCHEMA_PLAN) + 1 + limit_rows + 2
     for props in inputs:
         provider = props.pop("__provider", None)
         assert SECRET_PASSWORD not in repr(props)
@@ -257,7 +261,7 @@ def test_up_then_destroy_through_the_served_provider(
         """Hand each dynamic resource to the provider process, as the engine does on `up`."""
 
         def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
-            if not args.typ.startswith("pulumi-python:dynamic"):
+            if args.typ != SQL_OBJECT:
                 return super().new_resource(args)
             news = {k: v for k, v in args.inputs.items() if k != "__provider"}
             inputs, failures = served.check({}, news)

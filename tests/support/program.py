@@ -6,6 +6,8 @@ parent, dependencies), which is what the engine would receive.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import runpy
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,6 +41,9 @@ def run_program(
     secret_keys: tuple[str, ...] = (),
 ) -> tuple[RecordingMonitor, dict[str, Any]]:
     """Run ``__main__.py`` to completion; returns the monitor and the program's globals."""
+    # The SDK builds the stack on the current event loop; asyncio.run() elsewhere in the test
+    # (the served-provider harness) leaves none set.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(
         {f"{PROJECT}:{k}": v for k, v in (config or {}).items()},
@@ -52,5 +57,9 @@ def run_program(
         namespace.update(runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"))
         return namespace["schema"].object_ids
 
-    evaluate()
+    thresholds = gc.get_threshold()
+    try:
+        evaluate()
+    finally:
+        gc.set_threshold(*thresholds)  # the program tunes GC for its own process, not pytest's
     return monitor, namespace

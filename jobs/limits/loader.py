@@ -1,0 +1,714 @@
+"""Load the limits file into frozen, validated objects, or report every problem at once.
+
+The YAML is composed into nodes (not constructed into dicts) so every problem can name
+its line: ``limits.yaml:12: limits[3].warning: must be in (0, 1], not 1.5``. Anchors,
+aliases, merge keys (``<<: *defaults``) and comments are allowed; duplicate keys are not.
+Nothing is returned unless the whole file is valid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from jobs.errors import LimitsError
+from jobs.limits import quantities
+from jobs.limits.model import (
+    Business,
+    Key,
+    Limit,
+    LimitKind,
+    LimitsFile,
+    Plan,
+    ServiceSettings,
+    Source,
+    Thresholds,
+    key_label,
+)
+from jobs.model import METRIC_TYPES, SERVICES
+
+T = TypeVar("T")
+
+TOP_KEYS = ("thresholds", "business", "sources", "plans", "services", "limits")
+THRESHOLD_KEYS = ("warning", "critical", "resolve")
+BUSINESS_KEYS = ("monthly_revenue_usd", "degraded_hours")
+SOURCE_KEYS = ("url", "read")
+PLAN_REQUIRED = ("vendor", "monthly_price_usd", "source")
+PLAN_OPTIONAL = ("usage_credit_usd", "hard", "upgrades_to")
+SERVICE_REQUIRED = ("plan",)
+SERVICE_OPTIONAL = ("revenue_share", "degraded_hours")
+LIMIT_REQUIRED = ("service", "metric", "plan", "limit")
+LIMIT_OPTIONAL = ("included", "overage", "hard", *THRESHOLD_KEYS, "source")
+
+NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+NAME_RULE = "lowercase letters, digits and '-', starting with a letter, at most 40 characters"
+URL = re.compile(r"^https?://\S+$")
+DOCUMENT = "(document)"
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None  # 1-based; None when the file could not be read at all
+    key: str
+    message: str
+
+    def render(self, file: str) -> str:
+        where = f"{file}:{self.line}" if self.line is not None else file
+        return f"{where}: {self.key}: {self.message}"
+
+
+def load(path: str | Path, name: str | None = None) -> LimitsFile:
+    """Read and validate ``path`` (``name`` in messages, default the path as given); raises
+    LimitsError listing every problem."""
+    name = name or str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LimitsError(name, [Problem(None, DOCUMENT, "no such file").render(name)]) from None
+    except IsADirectoryError:
+        raise LimitsError(name, [Problem(None, DOCUMENT, "is a directory").render(name)]) from None
+    except UnicodeDecodeError as exc:
+        problem = Problem(None, DOCUMENT, f"not UTF-8 text (byte {exc.start})")
+        raise LimitsError(name, [problem.render(name)]) from None
+    except OSError as exc:
+        problem = Problem(None, DOCUMENT, f"cannot be read: {exc.strerror or exc}")
+        raise LimitsError(name, [problem.render(name)]) from None
+    return parse(text, name)
+
+
+def parse(text: str, file: str) -> LimitsFile:
+    """Validate the text of a limits file; ``file`` names it in messages."""
+    reader = _Reader()
+    result = _read_document(reader, text, file)
+    if reader.problems or result is None:
+        ordered = sorted(reader.problems, key=lambda p: p.line or 0)
+        raise LimitsError(file, [p.render(file) for p in ordered])
+    return result
+
+
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _kind(node: Node) -> str:
+    """What a value is, for "must be X, not Y" messages."""
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    tag = node.tag.rsplit(":", 1)[-1]
+    if tag == "null":
+        return "empty"
+    if tag == "str":
+        return f"the text {node.value!r}"
+    if tag == "bool":
+        return f"{node.value}"
+    return f"{tag} {node.value}"
+
+
+def _allowed(values: Iterable[str]) -> str:
+    return ", ".join(values)
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
+    return f"did you mean {close[0]}? " if close else ""
+
+
+class _Reader:
+    """Typed access to YAML nodes that records a Problem instead of raising."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self._constructor = SafeConstructor()
+
+    def fail(self, node: Node | None, key: str, message: str) -> None:
+        self.problems.append(Problem(_line(node) if node is not None else None, key, message))
+
+    def mapping(
+        self,
+        node: Node,
+        path: str,
+        required: tuple[str, ...] = (),
+        optional: tuple[str, ...] = (),
+        *,
+        open_keys: bool = False,
+    ) -> dict[str, tuple[Node, Node]] | None:
+        """The entries of a mapping by key; checks unknown, missing and duplicate keys.
+
+        With ``open_keys`` any string key is allowed (plan and source names).
+        """
+        if not isinstance(node, MappingNode):
+            self.fail(node, path, f"must be a mapping, not {_kind(node)}")
+            return None
+        own = {id(k) for k, _ in node.value}
+        try:
+            self._constructor.flatten_mapping(node)
+        except yaml.YAMLError as exc:
+            self.fail(node, path, f"bad merge key: {getattr(exc, 'problem', exc)}")
+            return None
+        entries: dict[str, tuple[Node, Node]] = {}
+        seen_own: dict[str, Node] = {}
+        allowed = (*required, *optional)
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self.fail(key_node, path, f"keys must be names, not {_kind(key_node)}")
+                continue
+            key = str(key_node.value)
+            where = f"{path}.{key}" if path != DOCUMENT else key
+            if id(key_node) in own:
+                if key in seen_own:
+                    first = _line(seen_own[key])
+                    self.fail(key_node, where, f"duplicate key (first at line {first})")
+                    continue
+                seen_own[key] = key_node
+            if not open_keys and key not in allowed:
+                hint = _suggest(key, allowed)
+                self.fail(key_node, where, f"unknown key; {hint}allowed: {_allowed(allowed)}")
+                continue
+            # A key of the node itself overrides one merged in from an alias.
+            entries[key] = (key_node, value_node)
+        for key in required:
+            if key not in entries:
+                self.fail(node, path, f"missing key {key!r}")
+        return entries
+
+    def sequence(self, node: Node, path: str) -> list[Node] | None:
+        if not isinstance(node, SequenceNode):
+            self.fail(node, path, f"must be a list, not {_kind(node)}")
+            return None
+        return list(node.value)
+
+    def scalar(self, node: Node) -> Any:
+        if not isinstance(node, ScalarNode):
+            return node
+        try:
+            return self._constructor.construct_object(node)
+        except (yaml.YAMLError, ValueError):
+            return node.value  # an unparseable timestamp and the like: keep the text
+
+    def number(
+        self, node: Node, path: str, *, positive: bool = False, high: float | None = None
+    ) -> float | None:
+        """A finite number, at least 0 (above 0 with ``positive``), at most ``high``."""
+        value = self.scalar(node)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(node, path, f"must be a number, not {_kind(node)}")
+            return None
+        value = float(value)
+        if not math.isfinite(value):
+            self.fail(node, path, f"must be a finite number, not {value}")
+            return None
+        low_ok = value > 0 if positive else value >= 0
+        if not low_ok or (high is not None and value > high):
+            if high is not None:
+                rule = f"in {'(' if positive else '['}0, {high:g}]"
+            else:
+                rule = "positive" if positive else "zero or more"
+            self.fail(node, path, f"must be {rule}, not {value:g}")
+            return None
+        return value
+
+    def text(self, node: Node, path: str) -> str | None:
+        value = self.scalar(node)
+        if not isinstance(value, str) or not value.strip():
+            self.fail(node, path, f"must be text, not {_kind(node)}")
+            return None
+        return value.strip()
+
+    def name(self, node: Node, path: str, what: str) -> str | None:
+        value = self.text(node, path)
+        if value is not None and not NAME.match(value):
+            self.fail(node, path, f"{what} {value!r} must be {NAME_RULE}")
+            return None
+        return value
+
+    def choice(self, node: Node, path: str, what: str, choices: tuple[str, ...]) -> str | None:
+        value = self.text(node, path)
+        if value is not None and value not in choices:
+            hint = _suggest(value, choices)
+            self.fail(node, path, f"unknown {what} {value!r}; {hint}allowed: {_allowed(choices)}")
+            return None
+        return value
+
+    def boolean(self, node: Node, path: str) -> bool | None:
+        value = self.scalar(node)
+        if not isinstance(value, bool):
+            self.fail(node, path, f"must be true or false, not {_kind(node)}")
+            return None
+        return value
+
+    def day(self, node: Node, path: str) -> date | None:
+        value = self.scalar(node)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = date.fromisoformat(value.strip())
+        if isinstance(value, datetime) or not isinstance(value, date):
+            self.fail(node, path, f"must be a date like 2026-11-25, not {_kind(node)}")
+            return None
+        return value
+
+    def parsed(self, node: Node, path: str, parse: Callable[[str], T], example: str) -> T | None:
+        """A text value through ``parse`` (which raises QuantityError with the reason)."""
+        value = self.scalar(node)
+        if not isinstance(value, str):
+            self.fail(node, path, f"must be {example}, not {_kind(node)}")
+            return None
+        try:
+            return parse(value)
+        except quantities.QuantityError as exc:
+            self.fail(node, path, str(exc))
+            return None
+
+
+def _read_document(r: _Reader, text: str, file: str) -> LimitsFile | None:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
+        reason = ": ".join(p for p in parts if p) or str(exc).splitlines()[0]
+        r.problems.append(
+            Problem(mark.line + 1 if mark else None, DOCUMENT, f"not valid YAML: {reason}")
+        )
+        return None
+    if root is None:
+        r.problems.append(
+            Problem(1, DOCUMENT, f"the file is empty; expected a mapping with {_allowed(TOP_KEYS)}")
+        )
+        return None
+    if not isinstance(root, MappingNode):
+        r.fail(root, DOCUMENT, f"must be a mapping with {_allowed(TOP_KEYS)}, not {_kind(root)}")
+        return None
+    top = r.mapping(root, DOCUMENT, required=TOP_KEYS)
+    if top is None:
+        return None
+
+    def section(key: str) -> Node | None:
+        return top[key][1] if key in top else None
+
+    thresholds = _thresholds(r, section("thresholds"))
+    business = _business(r, section("business"))
+    sources = _sources(r, section("sources"))
+    plans = _plans(r, section("plans"), sources)
+    before = len(r.problems)
+    limits = _limits(r, section("limits"), plans, sources, thresholds)
+    # Rows that name a plan with problems of its own (or lack default thresholds) are left
+    # out silently; then "no limits for this service" would not be true.
+    complete = len(r.problems) == before and thresholds is not None and all(plans.values())
+    services = _services(r, section("services"), plans, business, limits if complete else None)
+    if r.problems or thresholds is None or business is None:
+        return None
+    return LimitsFile(
+        path=file,
+        thresholds=thresholds,
+        business=business,
+        sources=tuple(s for s in sources.values() if s is not None),
+        plans=tuple(p for p in plans.values() if p is not None),
+        services=tuple(services),
+        limits=tuple(limits.values()),
+    )
+
+
+def _threshold_values(
+    r: _Reader, entries: dict[str, tuple[Node, Node]], path: str
+) -> dict[str, float]:
+    """The thresholds given in ``entries``, each in (0, 1]."""
+    values = {}
+    for key in THRESHOLD_KEYS:
+        if key in entries:
+            value = r.number(entries[key][1], f"{path}.{key}", positive=True, high=1.0)
+            if value is not None:
+                values[key] = value
+    return values
+
+
+def _check_order(
+    r: _Reader,
+    values: dict[str, float],
+    given: dict[str, tuple[Node, Node]],
+    path: str,
+    fallback: Node,
+) -> bool:
+    """0 < resolve <= warning < critical; blames a key this mapping sets, when it sets one."""
+
+    def blame(*keys: str) -> tuple[Node, str]:
+        for key in keys:
+            if key in given:
+                return given[key][1], f"{path}.{key}"
+        return fallback, path
+
+    warning, critical, resolve = (values[k] for k in THRESHOLD_KEYS)
+    ok = True
+    if warning >= critical:
+        node, where = blame("warning", "critical")
+        r.fail(node, where, f"warning {warning:g} must be below critical {critical:g}")
+        ok = False
+    if resolve > warning:
+        node, where = blame("resolve", "warning")
+        r.fail(node, where, f"resolve {resolve:g} must not be above warning {warning:g}")
+        ok = False
+    return ok
+
+
+def _thresholds(r: _Reader, node: Node | None) -> Thresholds | None:
+    if node is None:
+        return None
+    entries = r.mapping(node, "thresholds", required=THRESHOLD_KEYS)
+    if entries is None:
+        return None
+    values = _threshold_values(r, entries, "thresholds")
+    if len(values) != len(THRESHOLD_KEYS):
+        return None
+    if not _check_order(r, values, entries, "thresholds", node):
+        return None
+    return Thresholds(**values)
+
+
+def _business(r: _Reader, node: Node | None) -> Business | None:
+    if node is None:
+        return None
+    entries = r.mapping(node, "business", required=BUSINESS_KEYS)
+    if entries is None:
+        return None
+    values = {
+        key: r.number(entries[key][1], f"business.{key}") for key in BUSINESS_KEYS if key in entries
+    }
+    revenue, hours = values.get("monthly_revenue_usd"), values.get("degraded_hours")
+    if revenue is None or hours is None:
+        return None
+    return Business(monthly_revenue_usd=revenue, degraded_hours=hours)
+
+
+def _named_entries(r: _Reader, node: Node | None, path: str, what: str) -> list[tuple[str, Node]]:
+    """(name, value node) for a mapping keyed by names (sources, plans)."""
+    if node is None:
+        return []
+    entries = r.mapping(node, path, open_keys=True)
+    found = []
+    for key, (key_node, value_node) in (entries or {}).items():
+        if r.name(key_node, f"{path}.{key}", what) is not None:
+            found.append((key, value_node))
+    return found
+
+
+def _sources(r: _Reader, node: Node | None) -> dict[str, Source | None]:
+    """Every source name, mapped to its Source or None when the source has problems."""
+    sources: dict[str, Source | None] = {}
+    for name, value in _named_entries(r, node, "sources", "source name"):
+        sources[name] = None
+        path = f"sources.{name}"
+        entries = r.mapping(value, path, required=SOURCE_KEYS)
+        if entries is None:
+            continue
+        url = r.text(entries["url"][1], f"{path}.url") if "url" in entries else None
+        if url is not None and not URL.match(url):
+            r.fail(entries["url"][1], f"{path}.url", f"must be an http(s) URL, not {url!r}")
+            url = None
+        read = r.day(entries["read"][1], f"{path}.read") if "read" in entries else None
+        if url is not None and read is not None:
+            sources[name] = Source(name, url, read)
+    return sources
+
+
+def _source_ref(
+    r: _Reader, node: Node, path: str, sources: dict[str, Source | None]
+) -> Source | None:
+    """The source named at ``node``; None (reported once, where it is wrong) when it is
+    undefined or has problems of its own."""
+    name = r.text(node, path)
+    if name is None:
+        return None
+    if name not in sources:
+        hint = _suggest(name, sources)
+        defined = _allowed(sources) or "none"
+        r.fail(
+            node, path, f"source {name!r} is not defined under sources; {hint}defined: {defined}"
+        )
+        return None
+    return sources[name]
+
+
+def _plans(
+    r: _Reader, node: Node | None, sources: dict[str, Source | None]
+) -> dict[str, Plan | None]:
+    """Every plan name, mapped to its Plan or None when the plan itself has problems."""
+    plans: dict[str, Plan | None] = {}
+    upgrades: dict[str, list[tuple[str, Node, str]]] = {}
+    for name, value in _named_entries(r, node, "plans", "plan name"):
+        plans[name] = None
+        path = f"plans.{name}"
+        entries = r.mapping(value, path, required=PLAN_REQUIRED, optional=PLAN_OPTIONAL)
+        if entries is None:
+            continue
+        plan = _Fields(value, entries, path)
+        vendor = price = source = None
+        credit: float | None = 0.0
+        hard: bool | None = False
+        if (n := plan.get("vendor")) is not None:
+            vendor = r.text(n, f"{path}.vendor")
+        if (n := plan.get("monthly_price_usd")) is not None:
+            price = r.number(n, f"{path}.monthly_price_usd")
+        if (n := plan.get("usage_credit_usd")) is not None:
+            credit = r.number(n, f"{path}.usage_credit_usd")
+        if (n := plan.get("hard")) is not None:
+            hard = r.boolean(n, f"{path}.hard")
+        if (n := plan.get("source")) is not None:
+            source = _source_ref(r, n, f"{path}.source", sources)
+        targets = upgrades.setdefault(name, [])
+        if (n := plan.get("upgrades_to")) is not None:
+            for i, item in enumerate(r.sequence(n, f"{path}.upgrades_to") or []):
+                where = f"{path}.upgrades_to[{i}]"
+                if (target := r.text(item, where)) is not None:
+                    targets.append((target, item, where))
+        if vendor is None or price is None or credit is None or hard is None or source is None:
+            continue
+        names = tuple(target for target, _, _ in targets)
+        plans[name] = Plan(name, vendor, price, credit, hard, names, source)
+    for name, targets in upgrades.items():
+        for target, item, where in targets:
+            if target == name:
+                r.fail(item, where, f"plan {name} cannot upgrade to itself")
+            elif target not in plans:
+                r.fail(item, where, _undefined_plan(target, plans))
+    return plans
+
+
+def _undefined_plan(name: str, plans: dict[str, Any]) -> str:
+    return (
+        f"plan {name!r} is not defined under plans; {_suggest(name, plans)}"
+        f"defined: {_allowed(plans) or 'none'}"
+    )
+
+
+def _limits(
+    r: _Reader,
+    node: Node | None,
+    plans: dict[str, Plan | None],
+    sources: dict[str, Source | None],
+    defaults: Thresholds | None,
+) -> dict[Key, Limit]:
+    limits: dict[Key, Limit] = {}
+    first_seen: dict[Key, tuple[int, Node]] = {}
+    items = r.sequence(node, "limits") if node is not None else None
+    for index, item in enumerate(items or []):
+        path = f"limits[{index}]"
+        entries = r.mapping(item, path, required=LIMIT_REQUIRED, optional=LIMIT_OPTIONAL)
+        if entries is None:
+            continue
+        limit = _limit(r, _Fields(item, entries, path), plans, sources, defaults)
+        if limit is None:
+            continue
+        if limit.key in first_seen:
+            first_index, first_node = first_seen[limit.key]
+            r.fail(
+                item,
+                path,
+                f"duplicate limit {key_label(limit.key)} (first as limits[{first_index}] "
+                f"at line {_line(first_node)})",
+            )
+            continue
+        first_seen[limit.key] = (index, item)
+        limits[limit.key] = limit
+    return limits
+
+
+@dataclass(frozen=True)
+class _Fields:
+    """The entries of one mapping (a plan, a service, a limit) while it is read."""
+
+    node: Node
+    entries: dict[str, tuple[Node, Node]]
+    path: str
+
+    def get(self, key: str) -> Node | None:
+        return self.entries[key][1] if key in self.entries else None
+
+    def at(self, key: str, fallback: str = "limit") -> tuple[Node, str]:
+        """The value node and path of ``key``, or of ``fallback`` when the row omits it."""
+        if key not in self.entries:
+            key = fallback
+        return self.entries[key][1], f"{self.path}.{key}"
+
+
+def _limit(
+    r: _Reader,
+    row: _Fields,
+    plans: dict[str, Plan | None],
+    sources: dict[str, Source | None],
+    defaults: Thresholds | None,
+) -> Limit | None:
+    """The limit of one row, or None when the row has a problem (recorded in ``r``)."""
+    problems_before = len(r.problems)
+    path = row.path
+    service = metric = plan = None
+    if (n := row.get("service")) is not None:
+        service = r.choice(n, f"{path}.service", "service", SERVICES)
+    if (n := row.get("metric")) is not None:
+        metric = r.choice(n, f"{path}.metric", "metric", METRIC_TYPES)
+    if (n := row.get("plan")) is not None and (plan_name := r.text(n, f"{path}.plan")):
+        if plan_name not in plans:
+            r.fail(n, f"{path}.plan", _undefined_plan(plan_name, plans))
+        plan = plans.get(plan_name)
+    source = None
+    if (n := row.get("source")) is not None:
+        source = _source_ref(r, n, f"{path}.source", sources)
+    hard = r.boolean(n, f"{path}.hard") if (n := row.get("hard")) is not None else None
+    given = _threshold_values(r, row.entries, path)
+    if metric is None:
+        return None  # amounts and units cannot be read without the metric
+
+    kind, limit_value = _limit_amount(r, row.get("limit"), f"{path}.limit", metric)
+    included = overage = None
+    if (n := row.get("included")) is not None:
+        included = r.parsed(
+            n,
+            f"{path}.included",
+            lambda text: quantities.quantity(text, metric),
+            quantities.QUANTITY_EXAMPLE,
+        )
+    if (n := row.get("overage")) is not None:
+        overage = r.parsed(
+            n,
+            f"{path}.overage",
+            lambda text: quantities.price(text, metric),
+            quantities.PRICE_EXAMPLE,
+        )
+    if kind is None or plan is None or service is None or defaults is None:
+        return None
+    is_hard = plan.hard if hard is None else hard
+    _check_kind(r, row, kind, plan, is_hard, overage or 0.0, given)
+    if kind is LimitKind.ALLOWANCE:
+        assert limit_value is not None
+        if included is None:
+            included = limit_value
+        elif included > limit_value:
+            r.fail(
+                *row.at("included"),
+                f"included {quantities.describe(included, metric)} is more than the limit "
+                f"{quantities.describe(limit_value, metric)}",
+            )
+    elif kind is LimitKind.CREDIT and overage:
+        # What the plan's whole usage credit buys of this meter alone.
+        limit_value = quantities.ratio(plan.usage_credit_usd, overage)
+    values = {k: getattr(defaults, k) for k in THRESHOLD_KEYS} | given
+    if given and len(r.problems) == problems_before:
+        _check_order(r, values, row.entries, path, row.node)
+    if len(r.problems) > problems_before or (row.get("source") is not None and source is None):
+        return None
+    return Limit(
+        service=service,
+        metric_type=metric,
+        plan=plan.name,
+        kind=kind,
+        limit_value=limit_value,
+        included_amount=included or 0.0,
+        overage_unit_price=overage or 0.0,
+        is_hard=is_hard,
+        thresholds=Thresholds(**values),
+        source=source or plan.source,
+        line=_line(row.node),
+    )
+
+
+def _limit_amount(
+    r: _Reader, node: Node | None, path: str, metric: str
+) -> tuple[LimitKind | None, float | None]:
+    if node is None:
+        return None, None
+    value = r.scalar(node)
+    if isinstance(value, str) and value.strip() in (LimitKind.CREDIT, LimitKind.NONE):
+        return LimitKind(value.strip()), None
+    example = f"{quantities.QUANTITY_EXAMPLE}, or 'credit' or 'none'"
+    amount = r.parsed(node, path, lambda text: quantities.quantity(text, metric), example)
+    if amount is None:
+        return None, None
+    if amount <= 0:
+        r.fail(node, path, f"must be positive, not {value!r}")
+        return None, None
+    return LimitKind.ALLOWANCE, amount
+
+
+def _check_kind(
+    r: _Reader,
+    row: _Fields,
+    kind: LimitKind,
+    plan: Plan,
+    is_hard: bool,
+    overage: float,
+    thresholds: dict[str, float],
+) -> None:
+    """What each kind of limit needs and excludes."""
+    if kind is LimitKind.ALLOWANCE:
+        if is_hard and overage > 0:
+            r.fail(
+                *row.at("overage"),
+                "a hard limit has no overage price: the feature pauses instead of being billed",
+            )
+        return
+    if is_hard:
+        r.fail(*row.at("hard"), f"limit {kind.value!r} has no allowance, so it cannot be hard")
+    if "included" in row.entries:
+        r.fail(*row.at("included"), f"limit {kind.value!r} has no included amount")
+    if overage <= 0:
+        r.fail(*row.at("overage"), f"limit {kind.value!r} needs an overage price")
+    if kind is LimitKind.CREDIT and plan.usage_credit_usd <= 0:
+        r.fail(
+            *row.at("limit"),
+            f"limit 'credit' needs a usage credit, and plan {plan.name} has no usage_credit_usd",
+        )
+    if kind is LimitKind.NONE:
+        for key in thresholds:
+            r.fail(*row.at(key), "limit 'none' has no limit to apply thresholds to")
+
+
+def _services(
+    r: _Reader,
+    node: Node | None,
+    plans: dict[str, Plan | None],
+    business: Business | None,
+    limits: dict[Key, Limit] | None,
+) -> list[ServiceSettings]:
+    """Active plan and business inputs per service. ``limits`` is None when the limits
+    section has problems, so "no limits for this service" is not claimed from a partial list.
+    """
+    if node is None:
+        return []
+    entries = r.mapping(node, "services", open_keys=True)
+    planned = {(service, plan) for service, _, plan in limits or {}}
+    settings = []
+    for service, (key_node, value) in (entries or {}).items():
+        path = f"services.{service}"
+        if r.choice(key_node, path, "service", SERVICES) is None:
+            continue
+        entries_ = r.mapping(value, path, required=SERVICE_REQUIRED, optional=SERVICE_OPTIONAL)
+        if entries_ is None:
+            continue
+        fields = _Fields(value, entries_, path)
+        plan = r.text(n, f"{path}.plan") if (n := fields.get("plan")) is not None else None
+        if plan is not None and n is not None:
+            if plan not in plans:
+                r.fail(n, f"{path}.plan", _undefined_plan(plan, plans))
+                plan = None
+            elif limits is not None and (service, plan) not in planned:
+                r.fail(n, f"{path}.plan", f"plan {plan} has no limits for {service} in this file")
+        share: float | None = 0.0
+        if (n := fields.get("revenue_share")) is not None:
+            share = r.number(n, f"{path}.revenue_share", high=1.0)
+        hours: float | None = business.degraded_hours if business else 0.0
+        if (n := fields.get("degraded_hours")) is not None:
+            hours = r.number(n, f"{path}.degraded_hours")
+        if plan is not None and share is not None and hours is not None:
+            settings.append(ServiceSettings(service, plan, share, hours))
+    return settings
