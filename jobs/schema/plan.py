@@ -1,7 +1,8 @@
 """The objects of the monitoring schema, in creation order.
 
-Rollback runs this list backwards, which is the seed migration's rollback order:
-the three tables (UpgradeRecommendation first), then the four enums.
+Rollback runs this list backwards: first the objects added after the seed migration,
+then the seed's own rollback order: the three tables (UpgradeRecommendation first), then
+the four enums.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ SCHEMA_PLAN: tuple[SchemaObject, ...] = (
     SchemaObject("InfrastructureMetric", ObjectKind.TABLE),
     SchemaObject("InfrastructureLimit", ObjectKind.TABLE),
     SchemaObject("UpgradeRecommendation", ObjectKind.TABLE),
+    SchemaObject("UsageAssessment", ObjectKind.TABLE),
 )
 
 ENUM_NAMES = tuple(o.name for o in SCHEMA_PLAN if o.kind is ObjectKind.ENUM)
