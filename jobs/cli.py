@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "jobs.commands.schema",
     "jobs.commands.limits",
     "jobs.commands.collect",
+    "jobs.commands.recommend",
     "jobs.commands.prisma",
 )
 

@@ -21,7 +21,7 @@ forecast, so every forecast carries its own measured accuracy.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -98,9 +98,10 @@ def _robust_sigma(residuals: np.ndarray, parameters: int) -> float:
     n = residuals.size
     if n <= parameters:
         return 0.0
+    # No fallback to the standard deviation when the MAD is 0: that would let a single
+    # burst in an otherwise steady series blow the band up, which is what MAD avoids.
     mad = float(np.median(np.abs(residuals - np.median(residuals))))
-    scale = 1.4826 * mad if mad > 0 else float(np.std(residuals))
-    return scale * math.sqrt(n / (n - parameters))
+    return 1.4826 * mad * math.sqrt(n / (n - parameters))
 
 
 @dataclass(frozen=True)
@@ -269,17 +270,22 @@ def backtest(
 class Forecast:
     method: str
     period_end: datetime
+    cumulative: bool
+    so_far: float
+    as_of: datetime
     mean: float  # usage at period end (cumulative: the period total; level: the level)
     lower: float
-    upper: float
+    upper: float  # the 80 % band's edges
     sigma: float  # standard deviation of ``mean``
-    breach_at: datetime | None  # when the mean path reaches the limit
-    breach_at_upper: datetime | None  # when the band's upper edge does
     backtest: Backtest | None
     candidates: tuple[Backtest, ...]
     points: int
     first_day: date | None
     last_day: date | None
+    # The projected path, one value per day after ``last_day``: mean and upper edge.
+    day_starts: tuple[datetime, ...] = ()
+    path: tuple[float, ...] = ()
+    path_upper: tuple[float, ...] = ()
 
     def exceedance_probability(self, limit: float) -> float:
         """P(usage at period end >= limit) under a normal error with this forecast's sigma."""
@@ -287,14 +293,43 @@ class Forecast:
             return 1.0 if self.mean >= limit else 0.0
         return float(stats.norm.sf(limit, loc=self.mean, scale=self.sigma))
 
+    def breach_at(self, limit: float, *, upper: bool = False) -> datetime | None:
+        """When the mean path (or the band's upper edge) reaches ``limit``.
+
+        An accumulating counter resets at period end, so it only breaches before then.
+        """
+        if self.so_far >= limit:
+            return self.as_of
+        path = np.asarray(self.path_upper if upper else self.path)
+        above = np.nonzero(path >= limit)[0]
+        if above.size == 0:
+            return None
+        index = int(above[0])
+        # Interpolate within the day the crossing happens in.
+        before = self.so_far if index == 0 else float(path[index - 1])
+        step = float(path[index]) - before
+        share = 1.0 if step <= 0 else min(1.0, max(0.0, (limit - before) / step))
+        day_start = self.day_starts[index]
+        start = max(day_start, self.as_of)
+        moment = start + (day_start + timedelta(days=1) - start) * share
+        if self.cumulative and moment >= self.period_end:
+            return None
+        return moment
+
 
 def choose_method(series: DailySeries) -> tuple[str, Backtest | None, tuple[Backtest, ...]]:
-    """The method with the smallest backtest MAE (ties go to the simpler, earlier one)."""
-    scored = [b for b in (backtest(series, m) for m in candidate_methods(len(series.values))) if b]
+    """The simplest method whose backtest MAE is within 5 % of the best one.
+
+    All candidates are scored on the same origins, so their errors compare.
+    """
+    methods = candidate_methods(len(series.values))
+    first = MIN_SEASONAL_DAYS if "seasonal" in methods else MIN_TRAINING_DAYS
+    scored = [b for b in (backtest(series, m, first_origin=first) for m in methods) if b]
     if not scored:
         return ("trend" if len(series.values) >= 3 else "recent-median"), None, ()
-    best = min(scored, key=lambda b: b.mae)
-    return best.method, best, tuple(scored)
+    best_mae = min(b.mae for b in scored)
+    chosen = next(b for b in scored if b.mae <= best_mae * 1.05 + 1e-12)
+    return chosen.method, chosen, tuple(scored)
 
 
 def forecast(
@@ -303,18 +338,31 @@ def forecast(
     so_far: float,
     as_of: datetime,
     period_end: datetime,
-    limit: float | None = None,
 ) -> Forecast:
     """Forecast to ``period_end`` from the complete days in ``series``.
 
     ``so_far`` is measured at ``as_of``: for cumulative series the period's usage up to
-    then, for levels the newest level. Days after ``as_of`` are forecast.
+    then, for levels the newest level. Days after ``as_of`` are forecast; levels are
+    projected at least BREACH_HORIZON_DAYS ahead so a breach after the period shows.
     """
     method, chosen, candidates = choose_method(series)
     values = np.asarray(series.values, dtype=float)
     if values.size == 0:
         return Forecast(
-            method, period_end, so_far, so_far, so_far, 0.0, None, None, None, (), 0, None, None
+            method,
+            period_end,
+            series.cumulative,
+            so_far,
+            as_of,
+            so_far,
+            so_far,
+            so_far,
+            0.0,
+            None,
+            (),
+            0,
+            None,
+            None,
         )
     fit = METHODS[method](values, np.array([d.weekday() for d in series.days]))
     last_day = series.days[-1]
@@ -322,44 +370,39 @@ def forecast(
     to_period_end = max(1, math.ceil((period_end - tomorrow) / timedelta(days=1)))
     horizon = to_period_end if series.cumulative else max(to_period_end, BREACH_HORIZON_DAYS)
     steps = np.arange(1, horizon + 1, dtype=float)
-    path = fit.predict(steps)  # step k: the k-th day after last_day
-    day_starts = [tomorrow + timedelta(days=k) for k in range(horizon)]
+    predicted = fit.predict(steps)  # step k: the k-th day after last_day
+    day_starts = tuple(tomorrow + timedelta(days=k) for k in range(horizon))
 
     if series.cumulative:
         # A day partly before as_of is partly counted in so_far already.
         weights = np.array([_share_after(start, as_of, period_end) for start in day_starts])
-        running = so_far + np.cumsum(path * weights)
+        path = so_far + np.cumsum(predicted * weights)
         spread = fit.total_std(steps, weights)
-        mean, sigma = float(running[-1]), float(spread[-1])
+        mean, sigma = float(path[-1]), float(spread[-1])
         lower = max(so_far, mean - Z80 * sigma)
     else:
-        running, spread = path, fit.day_std(steps)
+        path, spread = predicted, fit.day_std(steps)
         mean = float(path[to_period_end - 1])
         sigma = float(spread[to_period_end - 1])
         lower = max(0.0, mean - Z80 * sigma)
-    upper = mean + Z80 * sigma
-
-    breach = breach_upper = None
-    if limit is not None:
-        breach = _first_crossing(day_starts, running, limit, as_of, so_far)
-        breach_upper = _first_crossing(day_starts, running + Z80 * spread, limit, as_of, so_far)
-        if series.cumulative:  # the counter resets at period end
-            breach = breach if breach and breach < period_end else None
-            breach_upper = breach_upper if breach_upper and breach_upper < period_end else None
     return Forecast(
         method=method,
         period_end=period_end,
+        cumulative=series.cumulative,
+        so_far=so_far,
+        as_of=as_of,
         mean=mean,
         lower=lower,
-        upper=upper,
+        upper=mean + Z80 * sigma,
         sigma=sigma,
-        breach_at=breach,
-        breach_at_upper=breach_upper,
         backtest=chosen,
         candidates=candidates,
         points=int(values.size),
         first_day=series.days[0],
         last_day=last_day,
+        day_starts=day_starts,
+        path=tuple(float(v) for v in path),
+        path_upper=tuple(float(v) for v in path + Z80 * spread),
     )
 
 
@@ -370,20 +413,3 @@ def _share_after(day_start: datetime, as_of: datetime, period_end: datetime) -> 
     if day_end <= start:
         return 0.0
     return (day_end - start) / timedelta(days=1)
-
-
-def _first_crossing(
-    day_starts: Sequence[datetime], path: np.ndarray, limit: float, as_of: datetime, so_far: float
-) -> datetime | None:
-    if so_far >= limit:
-        return as_of
-    above = np.nonzero(path >= limit)[0]
-    if above.size == 0:
-        return None
-    index = int(above[0])
-    # Interpolate within the day the crossing happens in.
-    before = so_far if index == 0 else float(path[index - 1])
-    step = float(path[index]) - before
-    share = 1.0 if step <= 0 else min(1.0, max(0.0, (limit - before) / step))
-    start = max(day_starts[index], as_of)
-    return start + (day_starts[index] + timedelta(days=1) - start) * share

@@ -28,13 +28,13 @@ def test_linear_storage_growth_breaches_on_the_known_day() -> None:
         so_far=values[-1],
         as_of=datetime(2026, 11, 1),
         period_end=datetime(2026, 12, 1),
-        limit=600,
     )
     # A day's value is its last: 100 + 10 d = 600 at the end of day d = 50 (Nov 21).
     expected = datetime(2026, 11, 22)
-    assert result.breach_at is not None
-    assert abs(result.breach_at - expected) <= timedelta(days=1)
-    assert result.breach_at_upper is not None and result.breach_at_upper <= result.breach_at
+    breach, breach_upper = result.breach_at(600), result.breach_at(600, upper=True)
+    assert breach is not None
+    assert abs(breach - expected) <= timedelta(days=1)
+    assert breach_upper is not None and breach_upper <= breach
     assert result.mean == pytest.approx(100 + 10 * 59, rel=0.02)  # level on Nov 30
 
 
@@ -45,10 +45,11 @@ def test_steady_requests_cross_the_monthly_limit_on_the_known_day() -> None:
         so_far=10_000,
         as_of=datetime(2026, 11, 11),
         period_end=datetime(2026, 12, 1),
-        limit=25_000,
     )
     assert result.mean == pytest.approx(30_000)
-    assert result.breach_at == datetime(2026, 11, 26)
+    assert result.breach_at(25_000) == datetime(2026, 11, 26)
+    assert result.breach_at(31_000) is None  # not before the counter resets
+    assert result.breach_at(5_000) == datetime(2026, 11, 11)  # already over
     assert result.backtest is not None and result.backtest.mae == pytest.approx(0, abs=1e-9)
 
 
@@ -104,10 +105,11 @@ def test_one_off_burst_does_not_raise_the_projection() -> None:
         so_far=so_far,
         as_of=datetime(2026, 11, 11),
         period_end=datetime(2026, 12, 1),
-        limit=60_000,
     )
     assert result.mean == pytest.approx(so_far + 20 * 1000, rel=0.02)
-    assert result.breach_at is None
+    assert result.breach_at(60_000) is None
+    # The band's upper edge is wide after such a day, but stays below the limit too.
+    assert result.breach_at(60_000, upper=True) is None
 
 
 def test_short_history_has_no_backtest_but_still_forecasts() -> None:

@@ -1,7 +1,8 @@
 """The objects of the monitoring schema, in creation order.
 
-Rollback runs this list backwards, which is the seed migration's rollback order:
-the three tables (UpgradeRecommendation first), then the four enums.
+Rollback runs this list backwards: first the objects added after the seed migration,
+then the seed's own rollback order: the three tables (UpgradeRecommendation first), then
+the four enums.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ SCHEMA_PLAN: tuple[SchemaObject, ...] = (
     SchemaObject("UpgradeRecommendation", ObjectKind.TABLE),
     SchemaObject("CollectionWatermark", ObjectKind.TABLE),
     SchemaObject("CollectionRun", ObjectKind.TABLE),
+    SchemaObject("UsageAssessment", ObjectKind.TABLE),
 )
 
 ENUM_NAMES = tuple(o.name for o in SCHEMA_PLAN if o.kind is ObjectKind.ENUM)

@@ -29,6 +29,8 @@ CREATE TABLE "UpgradeRecommendation" (
     "reviewedBy"           TEXT,
     "reviewedAt"           TIMESTAMP(3),
     "expiresAt"            TIMESTAMP(3),
+    -- The last run that found the recommendation's condition still true.
+    "lastSeenAt"           TIMESTAMP(3),
     "createdAt"            TIMESTAMP(3) NOT NULL DEFAULT timezone('UTC', now()),
     "updatedAt"            TIMESTAMP(3) NOT NULL DEFAULT timezone('UTC', now()),
     CONSTRAINT "UpgradeRecommendation_pkey" PRIMARY KEY ("id"),

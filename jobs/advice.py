@@ -1,0 +1,343 @@
+"""What an upgrade is worth: cost projection, overage avoided, revenue at risk, ROI,
+payback and priority. Pure functions, no IO; every input and result is kept so the
+recommendation can show its arithmetic.
+
+For one service moving from its current plan to a target plan (REFERENCE section 7):
+
+- ΔC = target plan price - current plan price (per billing period);
+- overage avoided OA = Σ_metrics overage on the current plan - overage on the target,
+  with overage = max(0, Û - included) * rate, Û the usage forecast to period end;
+  a hard limit bills no overage (the feature pauses instead);
+- revenue at risk RaR = P(a hard limit is hit before the period resets) * hours degraded
+  * revenue per hour * share of revenue that depends on the service; the risk left on
+  the target plan is subtracted. One pause takes the service down once, so several hard
+  limits combine as P(any is hit) and the earliest breach, never as a sum;
+- ROI = (OA + RaR - ΔC) / ΔC; payback = ΔC / (OA + RaR) periods.
+
+Everything is computed at the forecast's mean and at its band's upper edge.
+Sanity rules hold by construction and are checked: OA never exceeds the overage it
+saves, RaR never exceeds the revenue that depends on the service in the period.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+class Priority(enum.StrEnum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+PRIORITY_RANK = {p: i for i, p in enumerate(Priority)}
+
+# Priority rules (docs/recommendations.md): time to a hard-limit breach first, then ROI.
+CRITICAL_WITHIN = timedelta(days=3)
+HIGH_WITHIN = timedelta(days=7)
+HIGH_ROI = 1.0
+# A hard limit whose breach is at least this likely is reported even when the upgrade
+# does not pay.
+RISK_PROBABILITY = 0.2
+
+
+@dataclass(frozen=True)
+class PlanLimit:
+    limit: float  # where the plan's allowance ends (canonical unit; inf: no limit)
+    included: float  # amount included in the price
+    overage_rate: float  # USD per canonical unit beyond ``included``
+    hard: bool  # True: the feature pauses at ``limit``
+    # True: the meter has no allowance of its own but draws the plan's usage credit.
+    draws_credit: bool = False
+
+    def overage(self, usage: float) -> float:
+        """What this meter alone bills beyond its allowance (credit meters: all of it)."""
+        if self.hard:
+            return 0.0
+        if self.draws_credit:
+            return usage * self.overage_rate
+        return max(0.0, usage - self.included) * self.overage_rate
+
+
+@dataclass(frozen=True)
+class MetricOutlook:
+    """One metric of the service: where it is, where it is heading, and both plans' terms."""
+
+    metric_type: str
+    so_far: float
+    mean: float  # forecast at period end
+    upper: float  # the band's upper edge
+    exceed_probability: float  # P(usage at period end >= current limit)
+    breach_at: datetime | None  # mean path reaches the current limit
+    breach_at_upper: datetime | None
+    current: PlanLimit
+    target: PlanLimit | None  # None: the target plan sets no limit for this metric
+    target_exceed_probability: float = 0.0
+    target_breach_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    monthly_price: float
+    usage_credit: float = 0.0  # USD of usage included, shared by the meters that draw it
+
+    def overage(self, terms: Sequence[tuple[PlanLimit, float]]) -> float:
+        """The plan's bill beyond its price for (limit terms, usage) pairs.
+
+        Allowance meters bill their own overage; credit meters pool their charges and
+        bill only what exceeds the plan's usage credit.
+        """
+        own = sum(t.overage(u) for t, u in terms if not t.draws_credit)
+        drawn = sum(t.overage(u) for t, u in terms if t.draws_credit)
+        return own + max(0.0, drawn - self.usage_credit)
+
+
+@dataclass(frozen=True)
+class Business:
+    monthly_revenue: float
+    revenue_share: float  # share of revenue that depends on the service, 0..1
+    degraded_hours: float | None = None  # cap on hours a paused feature stays down
+
+    def __post_init__(self) -> None:
+        if self.monthly_revenue < 0 or not 0 <= self.revenue_share <= 1:
+            raise ValueError("revenue must be >= 0 and its share within [0, 1]")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The numbers at one usage level (the forecast's mean or its upper edge)."""
+
+    usage: dict[str, float]
+    current_overage: float
+    target_overage: float
+    overage_avoided: float
+    pause_probability: float
+    hours_degraded: float
+    revenue_at_risk: float  # current risk minus the risk left on the target plan
+    projected_cost: float  # current plan price + overage
+    upgraded_cost: float  # target plan price + overage
+    roi: float | None
+    payback_days: float | None
+
+
+@dataclass(frozen=True)
+class Advice:
+    service: str
+    current: Plan
+    target: Plan
+    delta_cost: float
+    current_cost: float  # current price + overage at usage so far
+    mean: Scenario
+    upper: Scenario
+    breach_at: datetime | None  # earliest projected breach of a current limit (mean)
+    hard_breach_at: datetime | None
+    pays: bool
+    risk_only: bool  # does not pay, reported because a hard limit would be hit
+    recommended: bool
+    priority: Priority
+
+    def to_json(self) -> dict[str, object]:
+        def scenario(s: Scenario) -> dict[str, object]:
+            return {
+                "usage": s.usage,
+                "currentOverage": s.current_overage,
+                "targetOverage": s.target_overage,
+                "overageAvoided": s.overage_avoided,
+                "pauseProbability": s.pause_probability,
+                "hoursDegraded": s.hours_degraded,
+                "revenueAtRisk": s.revenue_at_risk,
+                "projectedCost": s.projected_cost,
+                "upgradedCost": s.upgraded_cost,
+                "roi": s.roi,
+                "paybackDays": s.payback_days,
+            }
+
+        return {
+            "currentPlan": {"name": self.current.name, "monthlyPrice": self.current.monthly_price},
+            "targetPlan": {"name": self.target.name, "monthlyPrice": self.target.monthly_price},
+            "deltaCost": self.delta_cost,
+            "currentCost": self.current_cost,
+            "mean": scenario(self.mean),
+            "upper": scenario(self.upper),
+            "breachAt": _iso(self.breach_at),
+            "hardBreachAt": _iso(self.hard_breach_at),
+            "pays": self.pays,
+            "riskOnly": self.risk_only,
+            "priority": str(self.priority),
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _pause(
+    probabilities: Sequence[float], breaches: Sequence[datetime | None]
+) -> tuple[float, datetime | None]:
+    """P(any hard limit is hit) assuming independence, and the earliest breach."""
+    none_hit = math.prod(1.0 - min(1.0, max(0.0, p)) for p in probabilities)
+    known = [b for b in breaches if b is not None]
+    return 1.0 - none_hit, min(known) if known else None
+
+
+def _pause_risk(
+    outlooks: Sequence[MetricOutlook],
+    usage: dict[str, float],
+    *,
+    on_target: bool,
+    upper: bool,
+    end: datetime,
+) -> tuple[float, datetime | None]:
+    """P(a hard limit pauses the service this period) and when, on one plan.
+
+    At the mean: the forecast's exceedance probabilities; the pause starts at the mean
+    path's breach, or the upper edge's when only that one breaches. At the upper edge,
+    taken as a scenario: a limit below it is hit (probability 1) when the upper path
+    reaches it.
+    """
+    probabilities: list[float] = []
+    breaches: list[datetime | None] = []
+    for o in outlooks:
+        terms = o.target if on_target else o.current
+        if terms is None or not terms.hard:
+            continue
+        at_mean = o.target_breach_at if on_target else (o.breach_at or o.breach_at_upper)
+        if upper:
+            hit = usage[o.metric_type] >= terms.limit
+            at_upper = o.target_breach_at if on_target else o.breach_at_upper
+            probabilities.append(1.0 if hit else 0.0)
+            breaches.append((at_upper or end) if hit else None)
+        else:
+            probabilities.append(o.target_exceed_probability if on_target else o.exceed_probability)
+            breaches.append(at_mean)
+    return _pause(probabilities, breaches)
+
+
+def _hours_degraded(breach: datetime | None, period_end: datetime, cap: float | None) -> float:
+    if breach is None:
+        return 0.0
+    hours = max(0.0, (period_end - breach) / timedelta(hours=1))
+    return min(hours, cap) if cap is not None else hours
+
+
+def _scenario(
+    outlooks: Sequence[MetricOutlook],
+    current: Plan,
+    target: Plan,
+    business: Business,
+    period: tuple[datetime, datetime],
+    upper: bool,
+) -> Scenario:
+    start, end = period
+    period_hours = (end - start) / timedelta(hours=1)
+    usage = {o.metric_type: (o.upper if upper else o.mean) for o in outlooks}
+    current_overage = current.overage([(o.current, usage[o.metric_type]) for o in outlooks])
+    target_overage = target.overage(
+        [(o.target, usage[o.metric_type]) for o in outlooks if o.target is not None]
+    )
+    overage_avoided = max(0.0, current_overage - target_overage)
+
+    revenue_per_hour = business.monthly_revenue / period_hours * business.revenue_share
+    p_now, breach_now = _pause_risk(outlooks, usage, on_target=False, upper=upper, end=end)
+    p_left, breach_left = _pause_risk(outlooks, usage, on_target=True, upper=upper, end=end)
+    hours_now = _hours_degraded(breach_now, end, business.degraded_hours)
+    rar_now = p_now * hours_now * revenue_per_hour
+    rar_left = (
+        p_left * _hours_degraded(breach_left, end, business.degraded_hours) * revenue_per_hour
+    )
+    revenue_at_risk = max(0.0, rar_now - rar_left)
+
+    delta = target.monthly_price - current.monthly_price
+    gain = overage_avoided + revenue_at_risk
+    roi = (gain - delta) / delta if delta > 0 else None
+    period_days = period_hours / 24
+    payback = delta / gain * period_days if gain > 0 and delta > 0 else None
+    scenario = Scenario(
+        usage=usage,
+        current_overage=current_overage,
+        target_overage=target_overage,
+        overage_avoided=overage_avoided,
+        pause_probability=p_now,
+        hours_degraded=hours_now,
+        revenue_at_risk=revenue_at_risk,
+        projected_cost=current.monthly_price + current_overage,
+        upgraded_cost=target.monthly_price + target_overage,
+        roi=roi,
+        payback_days=payback,
+    )
+    check_sanity(scenario, business)
+    return scenario
+
+
+def check_sanity(scenario: Scenario, business: Business) -> None:
+    """Savings never exceed what they save; risk never exceeds the revenue at stake."""
+    if scenario.overage_avoided > scenario.current_overage + 1e-9:
+        raise AssertionError("overage avoided exceeds the overage it avoids")
+    if scenario.revenue_at_risk > business.monthly_revenue * business.revenue_share + 1e-9:
+        raise AssertionError("revenue at risk exceeds the revenue that depends on the service")
+
+
+def priority(
+    hard_breach_at: datetime | None,
+    breach_at: datetime | None,
+    roi: float | None,
+    as_of: datetime,
+    period_end: datetime,
+) -> Priority:
+    """The rules of docs/recommendations.md, in order."""
+    if hard_breach_at is not None and hard_breach_at - as_of <= CRITICAL_WITHIN:
+        return Priority.CRITICAL
+    if hard_breach_at is not None and hard_breach_at - as_of <= HIGH_WITHIN:
+        return Priority.HIGH
+    if roi is not None and roi >= HIGH_ROI:
+        return Priority.HIGH
+    if (breach_at is not None and breach_at < period_end) or (roi is not None and roi > 0):
+        return Priority.MEDIUM
+    return Priority.LOW
+
+
+def advise(
+    service: str,
+    current: Plan,
+    target: Plan,
+    outlooks: Sequence[MetricOutlook],
+    business: Business,
+    period: tuple[datetime, datetime],
+    as_of: datetime,
+) -> Advice:
+    mean = _scenario(outlooks, current, target, business, period, upper=False)
+    upper = _scenario(outlooks, current, target, business, period, upper=True)
+    breaches = [o.breach_at for o in outlooks if o.breach_at is not None]
+    hard = [o for o in outlooks if o.current.hard]
+    hard_breaches = [o.breach_at for o in hard if o.breach_at is not None]
+    pays = mean.roi is not None and mean.roi > 0
+    hard_risk = bool(hard) and (
+        bool(hard_breaches)
+        or mean.pause_probability >= RISK_PROBABILITY
+        or upper.pause_probability > 0
+    )
+    risk_only = not pays and hard_risk
+    breach_at = min(breaches) if breaches else None
+    hard_breach_at = min(hard_breaches) if hard_breaches else None
+    return Advice(
+        service=service,
+        current=current,
+        target=target,
+        delta_cost=target.monthly_price - current.monthly_price,
+        current_cost=current.monthly_price
+        + current.overage([(o.current, o.so_far) for o in outlooks]),
+        mean=mean,
+        upper=upper,
+        breach_at=breach_at,
+        hard_breach_at=hard_breach_at,
+        pays=pays,
+        risk_only=risk_only,
+        recommended=pays or risk_only,
+        priority=priority(hard_breach_at, breach_at, mean.roi, as_of, period[1]),
+    )

@@ -1,0 +1,203 @@
+"""``python -m jobs recommend``, ``recommendations …`` and ``backtest``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from jobs import db, settings
+from jobs.errors import ConfigError
+from jobs.evaluation import Rules
+from jobs.forecast import forecast
+from jobs.lifecycle import ACTIONS, OPEN, REASONS, Status
+from jobs.limits.loader import load as load_limits
+from jobs.paths import DEFAULT_LIMITS_FILE
+from jobs.recommend import engine, explain, review, store
+from jobs.recommend.cases import service_cases
+from jobs.usage import BillingPeriod
+
+
+def _now(text: str | None) -> datetime:
+    """``--now`` (ISO 8601, UTC when no offset) or the clock; naive UTC like the tables."""
+    if text is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"--now {text!r} is not an ISO 8601 time (e.g. 2026-11-25T10:00)"
+        ) from None
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+        return value
+
+    return parse
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    rec = commands.add_parser(
+        "recommend", help="evaluate usage, forecast it and keep the upgrade recommendations"
+    )
+    _common(rec)
+    rec.add_argument(
+        "--for",
+        dest="for_points",
+        type=_positive(int),
+        default=2,
+        help="collections a new state must hold before it is raised (default 2)",
+    )
+    rec.add_argument(
+        "--stale-after-hours",
+        type=_positive(float),
+        default=36.0,
+        help="a series with no newer point is NO_DATA (default 36)",
+    )
+    rec.add_argument(
+        "--snooze-days",
+        type=_positive(float),
+        default=14.0,
+        help="a dismissed advice stays quiet unless its priority rises (default 14)",
+    )
+    rec.add_argument(
+        "--expire-after-days",
+        type=_positive(float),
+        default=3.0,
+        help="open advice whose condition has not held this long expires (default 3)",
+    )
+    rec.add_argument(
+        "--ttl-days",
+        type=_positive(float),
+        default=30.0,
+        help="expiry date of a new recommendation (default 30)",
+    )
+    rec.add_argument(
+        "--lookback-days",
+        type=_positive(int),
+        default=90,
+        help="days of history a forecast may use (default 90)",
+    )
+    rec.set_defaults(run=_recommend)
+
+    bt = commands.add_parser(
+        "backtest", help="print each series' forecast methods and their measured errors"
+    )
+    _common(bt)
+    bt.add_argument("--lookback-days", type=_positive(int), default=90)
+    bt.set_defaults(run=_backtest)
+
+    recs = commands.add_parser("recommendations", help="list, show and review recommendations")
+    actions = recs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="list recommendations (default: the open ones)")
+    listing.add_argument(
+        "--status",
+        action="append",
+        choices=[s.value for s in Status],
+        help="only these statuses (repeatable)",
+    )
+    listing.add_argument("--all", action="store_true", help="every status")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.set_defaults(run=_list)
+    show = actions.add_parser("show", help="explain one recommendation")
+    show.add_argument("id")
+    show.set_defaults(run=_show)
+    for action in ACTIONS:
+        change = actions.add_parser(action, help=f"mark a recommendation {ACTIONS[action].value}")
+        change.add_argument("id")
+        change.add_argument("--by", required=True, help="who decides (recorded in the history)")
+        change.add_argument("--note", help="why, in a sentence")
+        change.add_argument("--reason", choices=sorted(REASONS), help="reason code")
+        change.set_defaults(run=_change, verb=action)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--limits",
+        type=Path,
+        default=DEFAULT_LIMITS_FILE,
+        help="the limits file (default: limits.yaml)",
+    )
+    parser.add_argument("--now", help="evaluate as of this UTC time (ISO 8601; default: now)")
+
+
+def _recommend(args: argparse.Namespace) -> int:
+    limits = load_limits(args.limits)
+    now = _now(args.now)
+    config = engine.Settings(
+        rules=Rules(args.for_points, timedelta(hours=args.stale_after_hours)),
+        lookback=timedelta(days=args.lookback_days),
+        snooze=timedelta(days=args.snooze_days),
+        expire_after=timedelta(days=args.expire_after_days),
+        ttl=timedelta(days=args.ttl_days),
+    )
+    with db.connect(settings.database().dsn) as conn:
+        summary = engine.run(conn, service_cases(limits), config, now)
+    print(explain.run_summary(summary))
+    return 0
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    limits = load_limits(args.limits)
+    now = _now(args.now)
+    today = datetime.combine(now.date(), datetime.min.time())
+    period = BillingPeriod.containing(now)
+    with db.connect(settings.database().dsn) as conn:
+        daily = store.daily_series(conn, today - timedelta(days=args.lookback_days), today)
+    rows = []
+    for case in service_cases(limits):
+        for metric in sorted(case.current.metrics):
+            fitted = engine.series_input(
+                daily.get((case.service, metric), []), metric, period, today
+            )
+            if fitted is None:
+                rows.append(f"{case.service} {metric}: no data")
+                continue
+            f = forecast(fitted[0], so_far=fitted[1], as_of=fitted[2], period_end=period.end)
+            rows.append(explain.backtest_lines(case.service, metric, f))
+    print("\n".join(rows) if rows else "no series to backtest")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    statuses = (
+        [s.value for s in Status] if args.all else args.status or sorted(s.value for s in OPEN)
+    )
+    with db.connect(settings.database().dsn) as conn:
+        rows = store.list_recommendations(conn, statuses)
+    if args.format == "json":
+        print(json.dumps(rows, default=str, indent=2))
+    else:
+        print(explain.recommendation_table(rows))
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    with db.connect(settings.database().dsn) as conn:
+        print(explain.describe(store.get_recommendation(conn, args.id)))
+    return 0
+
+
+def _change(args: argparse.Namespace) -> int:
+    with db.connect(settings.database().dsn) as conn:
+        entry = review.change_status(
+            conn,
+            args.id,
+            args.verb,
+            by=args.by,
+            now=_now(None),
+            note=args.note,
+            reason=args.reason,
+        )
+    print(f"recommendation {args.id}: {entry.from_status} -> {entry.to_status} by {entry.by}")
+    return 0

@@ -1,0 +1,1 @@
+"""Upgrade recommendations: evaluation, forecasts, advice and the review queue (IO side)."""

@@ -1,0 +1,37 @@
+"""Status changes made by people: review, approve, dismiss, implement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import psycopg
+
+from jobs.db import wrap_errors
+from jobs.lifecycle import ACTIONS, HistoryEntry, transition
+from jobs.recommend import store
+
+
+def change_status(
+    conn: psycopg.Connection,
+    recommendation_id: str,
+    action: str,
+    *,
+    by: str,
+    now: datetime,
+    note: str | None = None,
+    reason: str | None = None,
+) -> HistoryEntry:
+    """Apply ``action`` in one transaction; illegal transitions change nothing."""
+    with wrap_errors(f"{action} recommendation {recommendation_id}"), conn.transaction():
+        current = store.current_status(conn, recommendation_id)
+        entry = transition(
+            current,
+            ACTIONS[action],
+            by=by,
+            at=now,
+            note=note,
+            reason=reason,
+            what=f"recommendation {recommendation_id}",
+        )
+        store.record_transition(conn, recommendation_id, entry)
+    return entry

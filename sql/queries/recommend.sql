@@ -1,0 +1,150 @@
+-- Reads and writes of `python -m jobs recommend` and `python -m jobs recommendations`.
+
+-- name: daily_series
+-- One value per service x metric x day: the day's amount (sum) for metrics that
+-- accumulate, the day's peak for levels; sources combine by sum, or max for latency.
+WITH per_source AS (
+    SELECT service, "metricType", source, date_trunc('day', "timestamp") AS day,
+           CASE WHEN "metricType"::text = ANY(%(level_metrics)s) THEN max(value)
+                ELSE sum(value) END AS value
+    FROM "InfrastructureMetric"
+    WHERE "timestamp" >= %(since)s AND "timestamp" < %(until)s
+    GROUP BY service, "metricType", source, date_trunc('day', "timestamp")
+)
+SELECT service::text AS service, "metricType"::text AS metric_type, day,
+       CASE WHEN "metricType"::text = ANY(%(max_metrics)s) THEN max(value)
+            ELSE sum(value) END AS value
+FROM per_source
+GROUP BY service, "metricType", day
+ORDER BY service, "metricType", day;
+
+-- name: period_points
+-- The evaluation points of the period: at each window end (or when the window was last
+-- collected, if earlier), the usage so far for accumulating metrics, the level otherwise.
+WITH by_end AS (
+    SELECT service, "metricType", least("windowEnd", "updatedAt") AS at,
+           CASE WHEN "metricType"::text = ANY(%(max_metrics)s) THEN max(value)
+                ELSE sum(value) END AS value
+    FROM "InfrastructureMetric"
+    WHERE "timestamp" >= %(period_start)s AND "timestamp" < %(period_end)s
+    GROUP BY service, "metricType", least("windowEnd", "updatedAt")
+)
+SELECT service::text AS service, "metricType"::text AS metric_type, at,
+       CASE WHEN "metricType"::text = ANY(%(level_metrics)s) THEN value
+            ELSE sum(value) OVER (PARTITION BY service, "metricType" ORDER BY at) END AS value
+FROM by_end
+ORDER BY service, "metricType", at;
+
+-- name: upsert_assessment
+INSERT INTO "UsageAssessment" (
+    service, "metricType", "periodStart", "periodEnd", plan, "limitValue", unit, state,
+    "stateSince", "pendingState", usage, utilisation, "dataThrough", method, "forecastMean",
+    "forecastLower", "forecastUpper", "breachAt", "breachAtUpper", backtest, points,
+    "evaluatedAt"
+) VALUES (
+    %(service)s, %(metric_type)s, %(period_start)s, %(period_end)s, %(plan)s, %(limit)s,
+    %(unit)s, %(state)s, %(state_since)s, %(pending)s, %(usage)s, %(utilisation)s,
+    %(data_through)s, %(method)s, %(mean)s, %(lower)s, %(upper)s, %(breach_at)s,
+    %(breach_at_upper)s, %(backtest)s, %(points)s, %(now)s
+)
+ON CONFLICT (service, "metricType", "periodStart") DO UPDATE SET
+    "periodEnd" = EXCLUDED."periodEnd", plan = EXCLUDED.plan,
+    "limitValue" = EXCLUDED."limitValue", unit = EXCLUDED.unit, state = EXCLUDED.state,
+    "stateSince" = EXCLUDED."stateSince", "pendingState" = EXCLUDED."pendingState",
+    usage = EXCLUDED.usage, utilisation = EXCLUDED.utilisation,
+    "dataThrough" = EXCLUDED."dataThrough", method = EXCLUDED.method,
+    "forecastMean" = EXCLUDED."forecastMean", "forecastLower" = EXCLUDED."forecastLower",
+    "forecastUpper" = EXCLUDED."forecastUpper", "breachAt" = EXCLUDED."breachAt",
+    "breachAtUpper" = EXCLUDED."breachAtUpper", backtest = EXCLUDED.backtest,
+    points = EXCLUDED.points, "evaluatedAt" = EXCLUDED."evaluatedAt",
+    "updatedAt" = timezone('UTC', now());
+
+-- name: open_recommendation
+SELECT id, status::text AS status, priority::text AS priority
+FROM "UpgradeRecommendation"
+WHERE service = %(service)s AND "recommendedPlan" = %(plan)s
+  AND status IN ('PENDING', 'REVIEWED', 'APPROVED')
+FOR UPDATE;
+
+-- name: last_dismissal
+-- The newest dismissal of this advice: when (from the review history) and at what priority.
+SELECT priority::text AS priority,
+       coalesce((
+           SELECT max((entry ->> 'at')::timestamp)
+           FROM jsonb_array_elements("reviewHistory") AS entry
+           WHERE entry ->> 'to' = 'DISMISSED'
+       ), "updatedAt") AS dismissed_at
+FROM "UpgradeRecommendation"
+WHERE service = %(service)s AND "recommendedPlan" = %(plan)s AND status = 'DISMISSED'
+ORDER BY dismissed_at DESC
+LIMIT 1;
+
+-- name: insert_recommendation
+INSERT INTO "UpgradeRecommendation" (
+    service, "currentPlan", "recommendedPlan", priority, status, title, reasoning,
+    "currentUsage", "projectedUsage", "projectedBreachAt", "currentMonthlyCost",
+    "projectedMonthlyCost", "upgradedMonthlyCost", "overageAvoided", "revenueAtRisk", roi,
+    "paybackDays", confidence, evidence, "expiresAt", "lastSeenAt"
+) VALUES (
+    %(service)s, %(current_plan)s, %(recommended_plan)s, %(priority)s, 'PENDING', %(title)s,
+    %(reasoning)s, %(current_usage)s, %(projected_usage)s, %(breach_at)s, %(current_cost)s,
+    %(projected_cost)s, %(upgraded_cost)s, %(overage_avoided)s, %(revenue_at_risk)s, %(roi)s,
+    %(payback_days)s, %(confidence)s, %(evidence)s, %(expires_at)s, %(now)s
+)
+RETURNING id;
+
+-- name: refresh_recommendation
+-- Later runs refresh the numbers of the open recommendation instead of adding another.
+UPDATE "UpgradeRecommendation" SET
+    "currentPlan" = %(current_plan)s, priority = %(priority)s, title = %(title)s,
+    reasoning = %(reasoning)s, "currentUsage" = %(current_usage)s,
+    "projectedUsage" = %(projected_usage)s, "projectedBreachAt" = %(breach_at)s,
+    "currentMonthlyCost" = %(current_cost)s, "projectedMonthlyCost" = %(projected_cost)s,
+    "upgradedMonthlyCost" = %(upgraded_cost)s, "overageAvoided" = %(overage_avoided)s,
+    "revenueAtRisk" = %(revenue_at_risk)s, roi = %(roi)s, "paybackDays" = %(payback_days)s,
+    confidence = %(confidence)s, evidence = %(evidence)s, "lastSeenAt" = %(now)s,
+    "updatedAt" = timezone('UTC', now())
+WHERE id = %(id)s;
+
+-- name: open_recommendations
+SELECT id, service::text AS service, "recommendedPlan" AS recommended_plan,
+       status::text AS status, "lastSeenAt" AS last_seen_at, "expiresAt" AS expires_at
+FROM "UpgradeRecommendation"
+WHERE status IN ('PENDING', 'REVIEWED', 'APPROVED')
+ORDER BY "createdAt"
+FOR UPDATE;
+
+-- name: recommendation_for_update
+SELECT id, status::text AS status FROM "UpgradeRecommendation" WHERE id = %(id)s FOR UPDATE;
+
+-- name: set_status
+UPDATE "UpgradeRecommendation" SET
+    status = %(status)s,
+    "reviewHistory" = "reviewHistory" || jsonb_build_array(%(entry)s::jsonb),
+    "reviewedBy" = %(by)s, "reviewedAt" = %(at)s,
+    "updatedAt" = timezone('UTC', now())
+WHERE id = %(id)s;
+
+-- name: list_recommendations
+SELECT id, service::text AS service, "currentPlan" AS current_plan,
+       "recommendedPlan" AS recommended_plan, priority::text AS priority,
+       status::text AS status, title, roi, "paybackDays" AS payback_days,
+       "overageAvoided" AS overage_avoided, "revenueAtRisk" AS revenue_at_risk,
+       "projectedBreachAt" AS breach_at, "updatedAt" AS updated_at
+FROM "UpgradeRecommendation"
+WHERE status::text = ANY(%(statuses)s)
+ORDER BY CASE priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2 ELSE 3 END,
+         "updatedAt" DESC;
+
+-- name: get_recommendation
+SELECT id, service::text AS service, "currentPlan" AS current_plan,
+       "recommendedPlan" AS recommended_plan, priority::text AS priority,
+       status::text AS status, title, reasoning, "currentUsage" AS current_usage,
+       "projectedUsage" AS projected_usage, "projectedBreachAt" AS breach_at,
+       "currentMonthlyCost" AS current_cost, "projectedMonthlyCost" AS projected_cost,
+       "upgradedMonthlyCost" AS upgraded_cost, "overageAvoided" AS overage_avoided,
+       "revenueAtRisk" AS revenue_at_risk, roi, "paybackDays" AS payback_days, confidence,
+       evidence, "reviewHistory" AS review_history, "expiresAt" AS expires_at,
+       "lastSeenAt" AS last_seen_at, "createdAt" AS created_at, "updatedAt" AS updated_at
+FROM "UpgradeRecommendation"
+WHERE id = %(id)s;

@@ -1,0 +1,2 @@
+-- Revert table "UsageAssessment".
+DROP TABLE "UsageAssessment";

@@ -1,0 +1,225 @@
+"""ROI, cost and priority, checked against arithmetic done by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from jobs.advice import (
+    Business,
+    MetricOutlook,
+    Plan,
+    PlanLimit,
+    Priority,
+    Scenario,
+    advise,
+    check_sanity,
+)
+
+NOV = (datetime(2026, 11, 1), datetime(2026, 12, 1))  # 30 days, 720 hours
+NO_REVENUE = Business(monthly_revenue=0, revenue_share=0)
+
+
+def requests(mean: float, upper: float) -> MetricOutlook:
+    return MetricOutlook(
+        metric_type="REQUESTS",
+        so_far=800_000,
+        mean=mean,
+        upper=upper,
+        exceed_probability=0.99,
+        breach_at=datetime(2026, 11, 20),
+        breach_at_upper=None,
+        current=PlanLimit(limit=1_000_000, included=1_000_000, overage_rate=0.00004, hard=False),
+        target=PlanLimit(limit=3_000_000, included=3_000_000, overage_rate=0.00002, hard=False),
+    )
+
+
+def test_soft_overage_that_pays() -> None:
+    advice = advise(
+        "VERCEL_FUNCTIONS",
+        Plan("basic", 20),
+        Plan("plus", 50),
+        [requests(2_000_000, 2_400_000)],
+        NO_REVENUE,
+        NOV,
+        datetime(2026, 11, 10),
+    )
+    # Mean: overage now (2M - 1M) * $0.00004 = $40, none on the target; dC = $30.
+    assert advice.delta_cost == 30
+    assert advice.mean.current_overage == pytest.approx(40)
+    assert advice.mean.overage_avoided == pytest.approx(40)
+    assert advice.mean.projected_cost == pytest.approx(60)
+    assert advice.mean.upgraded_cost == pytest.approx(50)
+    assert advice.mean.roi == pytest.approx((40 - 30) / 30)
+    assert advice.mean.payback_days == pytest.approx(30 / 40 * 30)  # 22.5 days
+    # Upper edge: (2.4M - 1M) * $0.00004 = $56.
+    assert advice.upper.overage_avoided == pytest.approx(56)
+    assert advice.upper.roi == pytest.approx(26 / 30)
+    assert advice.current_cost == 20  # 800K used so far: no overage yet
+    assert advice.pays and advice.recommended and not advice.risk_only
+    assert advice.priority is Priority.MEDIUM
+
+
+def test_soft_overage_that_does_not_pay_is_not_recommended() -> None:
+    advice = advise(
+        "VERCEL_FUNCTIONS",
+        Plan("basic", 20),
+        Plan("plus", 50),
+        [requests(1_500_000, 1_600_000)],
+        NO_REVENUE,
+        NOV,
+        datetime(2026, 11, 10),
+    )
+    # $20 avoided for $30 more: ROI = (20 - 30) / 30.
+    assert advice.mean.overage_avoided == pytest.approx(20)
+    assert advice.mean.roi == pytest.approx(-1 / 3)
+    assert advice.upper.roi == pytest.approx((24 - 30) / 30)
+    assert not advice.pays and not advice.risk_only and not advice.recommended
+
+
+def bandwidth(mean: float, upper: float, probability: float) -> MetricOutlook:
+    return MetricOutlook(
+        metric_type="BANDWIDTH_GB",
+        so_far=90,
+        mean=mean,
+        upper=upper,
+        exceed_probability=probability,
+        breach_at=datetime(2026, 11, 25),
+        breach_at_upper=datetime(2026, 11, 23),
+        current=PlanLimit(limit=100, included=100, overage_rate=0.0, hard=True),
+        target=PlanLimit(limit=1000, included=1000, overage_rate=0.15, hard=False),
+    )
+
+
+def test_hard_limit_with_revenue_at_risk() -> None:
+    business = Business(monthly_revenue=7200, revenue_share=0.5)
+    advice = advise(
+        "VERCEL_BANDWIDTH",
+        Plan("vercel-hobby", 0),
+        Plan("vercel-pro", 20),
+        [bandwidth(120, 150, 0.9)],
+        business,
+        NOV,
+        datetime(2026, 11, 20),
+    )
+    # $7200 / 720 h * 0.5 = $5 per hour; paused from Nov 25 to Dec 1 = 144 h; P = 0.9.
+    assert advice.mean.hours_degraded == pytest.approx(144)
+    assert advice.mean.revenue_at_risk == pytest.approx(0.9 * 144 * 5)  # $648
+    assert advice.mean.overage_avoided == 0  # a hard limit bills no overage
+    assert advice.mean.roi == pytest.approx((648 - 20) / 20)
+    assert advice.mean.payback_days == pytest.approx(20 / 648 * 30)
+    # Upper edge: 150 GB is over the limit for sure, from Nov 23: 192 h.
+    assert advice.upper.revenue_at_risk == pytest.approx(1.0 * 192 * 5)
+    assert advice.priority is Priority.HIGH  # hard breach in 5 days
+    assert advice.hard_breach_at == datetime(2026, 11, 25)
+
+
+def test_hard_limit_that_does_not_pay_is_still_reported_as_a_risk() -> None:
+    advice = advise(
+        "VERCEL_BANDWIDTH",
+        Plan("vercel-hobby", 0),
+        Plan("vercel-pro", 20),
+        [bandwidth(120, 150, 0.9)],
+        NO_REVENUE,
+        NOV,
+        datetime(2026, 11, 23),
+    )
+    assert advice.mean.roi == pytest.approx(-1.0)
+    assert not advice.pays
+    assert advice.risk_only and advice.recommended
+    assert advice.priority is Priority.CRITICAL  # hard breach within 3 days
+
+
+def test_several_hard_limits_count_one_pause() -> None:
+    business = Business(monthly_revenue=7200, revenue_share=0.5)
+    two = [
+        bandwidth(120, 150, 0.5),
+        MetricOutlook(
+            metric_type="REQUESTS",
+            so_far=1,
+            mean=2,
+            upper=3,
+            exceed_probability=0.5,
+            breach_at=datetime(2026, 11, 26),
+            breach_at_upper=None,
+            current=PlanLimit(limit=1, included=1, overage_rate=0, hard=True),
+            target=None,
+        ),
+    ]
+    advice = advise(
+        "VERCEL_BANDWIDTH",
+        Plan("vercel-hobby", 0),
+        Plan("vercel-pro", 20),
+        two,
+        business,
+        NOV,
+        datetime(2026, 11, 20),
+    )
+    # P(any) = 1 - 0.5 * 0.5 = 0.75, from the earliest breach (Nov 25: 144 h), not a sum.
+    assert advice.mean.pause_probability == pytest.approx(0.75)
+    assert advice.mean.revenue_at_risk == pytest.approx(0.75 * 144 * 5)
+    assert advice.mean.revenue_at_risk <= business.monthly_revenue * business.revenue_share
+
+
+def test_sanity_rules_reject_savings_larger_than_the_bill() -> None:
+    bad = Scenario(
+        usage={},
+        current_overage=10,
+        target_overage=0,
+        overage_avoided=11,
+        pause_probability=0,
+        hours_degraded=0,
+        revenue_at_risk=0,
+        projected_cost=0,
+        upgraded_cost=0,
+        roi=None,
+        payback_days=None,
+    )
+    with pytest.raises(AssertionError, match="overage avoided exceeds"):
+        check_sanity(bad, NO_REVENUE)
+
+
+def test_an_upgrade_that_costs_nothing_more_has_no_roi() -> None:
+    advice = advise(
+        "VERCEL_FUNCTIONS",
+        Plan("basic", 20),
+        Plan("other", 20),
+        [requests(2_000_000, 2_400_000)],
+        NO_REVENUE,
+        NOV,
+        datetime(2026, 11, 10),
+    )
+    assert advice.mean.roi is None and advice.mean.payback_days is None
+
+
+def test_meters_drawing_the_usage_credit_share_it() -> None:
+    def meter(metric: str, usage: float, rate: float) -> MetricOutlook:
+        terms = PlanLimit(
+            limit=20 / rate, included=0, overage_rate=rate, hard=False, draws_credit=True
+        )
+        return MetricOutlook(
+            metric_type=metric,
+            so_far=usage,
+            mean=usage,
+            upper=usage,
+            exceed_probability=0,
+            breach_at=None,
+            breach_at_upper=None,
+            current=terms,
+            target=None,
+        )
+
+    pro = Plan("vercel-pro", 20, usage_credit=20)
+    # $15 + $10 drawn from one $20 credit: $5 billed, not $25.
+    advice = advise(
+        "VERCEL_FUNCTIONS",
+        pro,
+        Plan("vercel-enterprise", 100),
+        [meter("CPU_HOURS", 15 / 0.128, 0.128), meter("INVOCATIONS", 10 / 0.6e-6, 0.6e-6)],
+        NO_REVENUE,
+        NOV,
+        datetime(2026, 11, 10),
+    )
+    assert advice.mean.current_overage == pytest.approx(5)
+    assert advice.mean.projected_cost == pytest.approx(25)
