@@ -21,6 +21,7 @@ export default defineConfig({
       "UpgradeRecommendation",
       "CollectionWatermark",
       "CollectionRun",
+      "UsageAssessment",
     ],
   },
   enums: {

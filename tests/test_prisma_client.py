@@ -325,9 +325,10 @@ def write_like_the_jobs(dsn: str) -> dict[str, Any]:
                     "currentUsage", "projectedUsage", "projectedBreachAt", "currentMonthlyCost",
                     "projectedMonthlyCost", "upgradedMonthlyCost", "overageAvoided",
                     "revenueAtRisk", roi, "paybackDays", confidence, evidence, "reviewHistory",
-                    "reviewedBy", "reviewedAt", "expiresAt")
+                    "reviewedBy", "reviewedAt", "expiresAt", "lastSeenAt")
                VALUES ('VERCEL_BANDWIDTH', 'hobby', 'pro', 'HIGH', 'REVIEWED', %s, %s, %s, %s,
-                       %s, 0, 35.5, 20, 15.5, 1200.25, 0.775, 16.5, 0.82, %s, %s, 'alice', %s, %s)
+                       %s, 0, 35.5, 20, 15.5, 1200.25, 0.775, 16.5, 0.82, %s, %s, 'alice', %s, %s,
+                       %s)
             """,
             [
                 "Move to Pro before bandwidth runs out",
@@ -339,6 +340,7 @@ def write_like_the_jobs(dsn: str) -> dict[str, Any]:
                 Jsonb(history),
                 datetime(2026, 11, 25, 9, 15),
                 datetime(2026, 12, 1),
+                datetime(2026, 11, 25, 9, 45),
             ],
         )
     return {"evidence": evidence, "reviewHistory": history}

@@ -53,9 +53,10 @@ def test_objects_depend_on_each_other_in_the_seed_order(monkeypatch: pytest.Monk
     assert list(objects[0].dependencies) == []
     for before, after in itertools.pairwise(objects):
         assert list(after.dependencies) == [monitor.urns[before.name]], after.name
-    # Destroy walks dependencies backwards: the collection job's tables, then exactly the
-    # seed's rollback order.
+    # Destroy walks dependencies backwards: the tables added since (assessments, the
+    # collection job's), then exactly the seed's rollback order.
     assert [r.name for r in reversed(objects)] == [
+        "UsageAssessment",
         "CollectionRun",
         "CollectionWatermark",
         "UpgradeRecommendation",
@@ -194,6 +195,7 @@ EXPECTED_COLUMNS = {
         "reviewedBy": "text",
         "reviewedAt": TS,
         "expiresAt": TS,
+        "lastSeenAt": TS,
         "createdAt": TS,
         "updatedAt": TS,
     },
@@ -212,6 +214,8 @@ EXPECTED_INDEXES = {
     "CollectionWatermark_source_key",
     "CollectionRun_pkey",
     "CollectionRun_startedAt_idx",
+    "UsageAssessment_pkey",
+    "UsageAssessment_service_metricType_periodStart_key",
 }
 
 
@@ -293,6 +297,7 @@ def test_up_then_destroy_through_the_served_provider(
             "UpgradeRecommendation_pkey",
             "CollectionWatermark_pkey",
             "CollectionRun_pkey",
+            "UsageAssessment_pkey",
         }
         assert {
             "InfrastructureLimit_warningThreshold_check",

@@ -237,21 +237,23 @@ def describe(row: dict[str, Any]) -> str:
         else:
             lines.append("    backtest: not enough history yet")
         lines.append(
-            f"    current plan: limit {_fmt(cur.get('limit'))}, included {_fmt(cur.get('included'))}"
-            f", overage ${_fmt(cur.get('overageRate'))}/{m.get('unit')}, "
+            f"    current plan: limit {_fmt(cur.get('limit'))}, "
+            f"included {_fmt(cur.get('included'))}, "
+            f"overage ${_fmt(cur.get('overageRate'))}/{m.get('unit')}, "
             f"{'hard (pauses)' if cur.get('hard') else 'soft (billed)'}"
             + (", draws the usage credit" if cur.get("drawsCredit") else "")
         )
-    plans = advice
-    if plans:
+    if advice:
         b = evidence.get("business") or {}
+        current, target = advice["currentPlan"], advice["targetPlan"]
         lines.append(
-            f"  plans: {plans['currentPlan']['name']} ${plans['currentPlan']['monthlyPrice']:,.2f} -> "
-            f"{plans['targetPlan']['name']} ${plans['targetPlan']['monthlyPrice']:,.2f} "
-            f"(dC {_money(plans.get('deltaCost'))}); revenue ${b.get('monthlyRevenue', 0):,.2f}/month, "
+            f"  plans: {current['name']} {_money(current['monthlyPrice'])} -> "
+            f"{target['name']} {_money(target['monthlyPrice'])} "
+            f"(dC {_money(advice.get('deltaCost'))}); "
+            f"revenue {_money(b.get('monthlyRevenue'))}/month, "
             f"share {_ratio(b.get('revenueShare'))}, degraded hours {_fmt(b.get('degradedHours'))}"
         )
-        mean = plans.get("mean") or {}
+        mean = advice.get("mean") or {}
         lines.append(
             f"  pause probability {_ratio(mean.get('pauseProbability'))}, hours degraded "
             f"{_fmt(mean.get('hoursDegraded'))}; ROI = (OA + RaR - dC) / dC"

@@ -219,6 +219,7 @@ async function writeRecommendations(): Promise<{ deleted: string; duplicateOpen:
               reviewedBy: "alice@example.com",
               reviewedAt: new Date(NOVEMBER + 24 * HOUR),
               expiresAt: new Date(NOVEMBER + 30 * 24 * HOUR),
+              lastSeenAt: new Date(NOVEMBER + 25 * 24 * HOUR + 7),
             }
           : {}),
       },
