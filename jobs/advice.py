@@ -12,7 +12,9 @@ For one service moving from its current plan to a target plan (REFERENCE section
   * revenue per hour * share of revenue that depends on the service; the risk left on
   the target plan is subtracted. One pause takes the service down once, so several hard
   limits combine as P(any is hit) and the earliest breach, never as a sum;
-- ROI = (OA + RaR - ΔC) / ΔC; payback = ΔC / (OA + RaR) periods.
+- the upgrade's cost C = ΔC + overage the target bills beyond the current plan's (a
+  pay-as-you-go plan has no price, only usage); ROI = (OA + RaR - C) / C (none when C is
+  0); payback = C / (OA + RaR) periods.
 
 Everything is computed at the forecast's mean and at its band's upper edge.
 Sanity rules hold by construction and are checked: OA never exceeds the overage it
@@ -122,8 +124,14 @@ class Scenario:
     revenue_at_risk: float  # current risk minus the risk left on the target plan
     projected_cost: float  # current plan price + overage
     upgraded_cost: float  # target plan price + overage
-    roi: float | None
+    upgrade_cost: float  # price difference + overage new on the target (the ROI's cost)
+    roi: float | None  # None when the upgrade costs nothing more
     payback_days: float | None
+
+    @property
+    def pays(self) -> bool:
+        """The upgrade gains more than it costs."""
+        return self.overage_avoided + self.revenue_at_risk > self.upgrade_cost
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,7 @@ class Advice:
                 "revenueAtRisk": s.revenue_at_risk,
                 "projectedCost": s.projected_cost,
                 "upgradedCost": s.upgraded_cost,
+                "upgradeCost": s.upgrade_cost,
                 "roi": s.roi,
                 "paybackDays": s.payback_days,
             }
@@ -253,11 +262,12 @@ def _scenario(
     )
     revenue_at_risk = max(0.0, rar_now - rar_left)
 
-    delta = target.monthly_price - current.monthly_price
+    # What the upgrade costs: the price difference, plus overage the target bills that the
+    # current plan does not (pay-as-you-go plans have no price, only usage).
+    cost = target.monthly_price - current.monthly_price + max(0.0, target_overage - current_overage)
     gain = overage_avoided + revenue_at_risk
-    roi = (gain - delta) / delta if delta > 0 else None
-    period_days = period_hours / 24
-    payback = delta / gain * period_days if gain > 0 and delta > 0 else None
+    roi = (gain - cost) / cost if cost > 0 else None
+    payback = None if gain <= 0 else max(0.0, cost) / gain * period_hours / 24
     scenario = Scenario(
         usage=usage,
         current_overage=current_overage,
@@ -268,6 +278,7 @@ def _scenario(
         revenue_at_risk=revenue_at_risk,
         projected_cost=current.monthly_price + current_overage,
         upgraded_cost=target.monthly_price + target_overage,
+        upgrade_cost=cost,
         roi=roi,
         payback_days=payback,
     )
@@ -316,7 +327,7 @@ def advise(
     breaches = [o.breach_at for o in outlooks if o.breach_at is not None]
     hard = [o for o in outlooks if o.current.hard]
     hard_breaches = [o.breach_at for o in hard if o.breach_at is not None]
-    pays = mean.roi is not None and mean.roi > 0
+    pays = mean.pays
     hard_risk = bool(hard) and (
         bool(hard_breaches)
         or mean.pause_probability >= RISK_PROBABILITY

@@ -20,6 +20,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 
 class State(enum.StrEnum):
@@ -71,8 +72,9 @@ class Rules:
     stale_after: timedelta = timedelta(hours=36)
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
+    """One evaluation point; a plain (at, value) tuple works as well."""
+
     at: datetime
     value: float
 
@@ -103,7 +105,7 @@ def level(share: float, thresholds: Thresholds, raised: State) -> State:
 
 
 def evaluate_series(
-    points: Sequence[Point],
+    points: Sequence[tuple[datetime, float]],
     limit: float,
     thresholds: Thresholds,
     rules: Rules,
@@ -112,36 +114,37 @@ def evaluate_series(
     """Replay ``points`` (usage so far, oldest first) and return the state at ``now``."""
     if not points:
         return Evaluation(State.NO_DATA, None, None, None, None, None, "no data this period")
-    ordered = sorted(points, key=lambda p: p.at)
-    raised, since = State.OK, ordered[0].at
+    ordered = sorted(points)
+    utilisation(1.0, limit)  # rejects a non-positive limit
+    raised, since = State.OK, ordered[0][0]
     candidate: State | None = None
-    candidate_since = ordered[0].at
+    candidate_since = ordered[0][0]
     held = 0
-    for point in ordered:
-        wanted = level(utilisation(point.value, limit), thresholds, raised)
+    for at, value in ordered:
+        wanted = level(value / limit, thresholds, raised)
         if wanted is raised:
             candidate, held = None, 0
             continue
         if wanted is candidate:
             held += 1
         else:
-            candidate, candidate_since, held = wanted, point.at, 1
+            candidate, candidate_since, held = wanted, at, 1
         if held >= rules.for_points:
             raised, since = wanted, candidate_since
             candidate, held = None, 0
-    newest = ordered[-1]
-    share = utilisation(newest.value, limit)
-    if now - newest.at > rules.stale_after:
+    newest_at, newest_value = ordered[-1]
+    share = newest_value / limit
+    if now - newest_at > rules.stale_after:
         return Evaluation(
             State.NO_DATA,
-            newest.at,
-            newest.value,
+            newest_at,
+            newest_value,
             share,
-            newest.at,
+            newest_at,
             None,
-            f"no data since {newest.at:%Y-%m-%d %H:%M} UTC (stale after {rules.stale_after})",
+            f"no data since {newest_at:%Y-%m-%d %H:%M} UTC (stale after {rules.stale_after})",
         )
     reason = f"{share:.0%} of the limit"
     if candidate is not None:
         reason += f"; {candidate} seen {held} of {rules.for_points} times"
-    return Evaluation(raised, since, newest.value, share, newest.at, candidate, reason)
+    return Evaluation(raised, since, newest_value, share, newest_at, candidate, reason)

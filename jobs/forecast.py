@@ -20,6 +20,7 @@ forecast, so every forecast carries its own measured accuracy.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,11 +30,12 @@ import numpy as np
 from scipy import stats
 
 Z80 = float(stats.norm.ppf(0.9))  # two-sided 80 % band
+Z95 = float(stats.norm.ppf(0.975))
 TREND_WINDOW = 28  # days a trend is fitted on
 MIN_SEASONAL_DAYS = 14
 MIN_TRAINING_DAYS = 7  # the first backtest origin
 BACKTEST_HORIZON = 7
-MAX_ORIGINS = 30
+MAX_ORIGINS = 20
 BREACH_HORIZON_DAYS = 90
 
 
@@ -88,6 +90,13 @@ class Fit:
         return (self.last_weekday + steps.astype(int)) % 7
 
 
+def _median(values: np.ndarray) -> float:
+    """np.median without its per-call overhead (these arrays hold a few dozen values)."""
+    ordered = np.sort(values)
+    n = ordered.size
+    return float(ordered[(n - 1) // 2] + ordered[n // 2]) / 2
+
+
 def _median_error(sigma: float, n: int) -> float:
     """Standard error of a median of ``n`` values with scale ``sigma``."""
     return 1.2533 * sigma / math.sqrt(n) if n else 0.0
@@ -100,7 +109,7 @@ def _robust_sigma(residuals: np.ndarray, parameters: int) -> float:
         return 0.0
     # No fallback to the standard deviation when the MAD is 0: that would let a single
     # burst in an otherwise steady series blow the band up, which is what MAD avoids.
-    mad = float(np.median(np.abs(residuals - np.median(residuals))))
+    mad = _median(np.abs(residuals - _median(residuals)))
     return 1.4826 * mad * math.sqrt(n / (n - parameters))
 
 
@@ -112,19 +121,33 @@ class _Line:
     residuals: np.ndarray
 
 
+@functools.cache
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(n, k=1)
+
+
 def _theil_sen(y: np.ndarray) -> _Line:
-    """Theil-Sen line over t = 0..n-1 with its slope's standard error and the residuals."""
-    t = np.arange(y.size, dtype=float)
-    if y.size < 3:
-        level = float(np.median(y)) if y.size else 0.0
+    """Theil-Sen line over t = 0..n-1 with its slope's standard error and the residuals.
+
+    The estimator and its confidence interval are those of scipy.stats.theilslopes
+    (median of pairwise slopes, intercept median(y) - slope * median(t), Sen's interval
+    from Kendall's tau without ties); computed here with numpy because scipy's per-call
+    overhead dominates when a backtest fits thousands of four-week windows.
+    """
+    n = y.size
+    t = np.arange(n, dtype=float)
+    if n < 3:
+        level = _median(y) if n else 0.0
         return _Line(level, 0.0, 0.0, y - level)
-    slope, intercept, low, high = stats.theilslopes(y, t, alpha=0.95)
-    return _Line(
-        float(intercept),
-        float(slope),
-        float(high - low) / (2 * 1.96),
-        y - (intercept + slope * t),
-    )
+    i, j = _pairs(n)
+    slopes = np.sort((y[j] - y[i]) / (j - i))
+    slope = float(slopes[(slopes.size - 1) // 2] + slopes[slopes.size // 2]) / 2
+    intercept = _median(y) - slope * (n - 1) / 2
+    spread = Z95 * math.sqrt(n * (n - 1) * (2 * n + 5) / 18)
+    upper = min(round((slopes.size + spread) / 2), slopes.size - 1)
+    lower = max(round((slopes.size - spread) / 2) - 1, 0)
+    slope_sigma = float(slopes[upper] - slopes[lower]) / (2 * Z95)
+    return _Line(intercept, slope, slope_sigma, y - (intercept + slope * t))
 
 
 def fit_trend(values: np.ndarray, _weekdays: np.ndarray) -> Fit:
@@ -146,15 +169,30 @@ def fit_trend(values: np.ndarray, _weekdays: np.ndarray) -> Fit:
     )
 
 
+def _weekday_profile(values: np.ndarray, weekdays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median per weekday minus their mean (0 for a weekday without data), and the counts."""
+    counts = np.bincount(weekdays, minlength=7)
+    # One (weekday x occurrence) table, so all seven medians are one numpy call.
+    table = np.full((7, int(counts.max())), np.nan)
+    order = np.argsort(weekdays, kind="stable")
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    table[weekdays[order], np.arange(values.size) - starts] = values[order]
+    # Row medians of the NaN-padded table: NaN sorts last, so each row's values come first.
+    ordered = np.sort(table, axis=1)
+    rows = np.arange(7)
+    low = ordered[rows, np.maximum(counts - 1, 0) // 2]
+    high = ordered[rows, counts // 2]
+    present = counts > 0
+    medians = np.where(present, (low + high) / 2, 0.0)
+    profile = np.where(present, medians - medians[present].mean(), 0.0)
+    return profile, counts
+
+
 def fit_seasonal(values: np.ndarray, weekdays: np.ndarray) -> Fit:
     """Weekly profile (median per weekday), then a robust trend on what the profile leaves."""
     window = values[-max(TREND_WINDOW, MIN_SEASONAL_DAYS) :]
     days = weekdays[-window.size :]
-    counts = np.array([int((days == d).sum()) for d in range(7)])
-    medians = np.array(
-        [float(np.median(window[days == d])) if counts[d] else np.nan for d in range(7)]
-    )
-    profile = np.nan_to_num(medians - np.nanmean(medians))
+    profile, counts = _weekday_profile(window, days)
     line = _theil_sen(window - profile[days])
     last, last_weekday = window.size - 1, int(days[-1])
 
@@ -180,7 +218,7 @@ def fit_seasonal(values: np.ndarray, weekdays: np.ndarray) -> Fit:
 
 def fit_recent_median(values: np.ndarray, _weekdays: np.ndarray) -> Fit:
     recent = values[-7:]
-    level = float(np.median(recent))
+    level = _median(recent)
 
     def predict(k: np.ndarray) -> np.ndarray:
         return np.full(k.shape, level)

@@ -93,6 +93,11 @@ class HistoryEntry:
         }
 
 
+def require_actor(by: str, what: str = "recommendation") -> None:
+    if not by.strip():
+        raise IllegalTransition(f"{what}: a status change needs --by NAME")
+
+
 def transition(
     current: Status,
     wanted: Status,
@@ -104,8 +109,7 @@ def transition(
     what: str = "recommendation",
 ) -> HistoryEntry:
     """The history entry for ``current -> wanted``, or IllegalTransition saying why not."""
-    if not by.strip():
-        raise IllegalTransition(f"{what}: a status change needs --by NAME")
+    require_actor(by, what)
     if reason is not None and reason not in REASONS:
         raise IllegalTransition(
             f"{what}: unknown reason {reason!r} (allowed: {', '.join(sorted(REASONS))})"

@@ -173,6 +173,7 @@ def test_sanity_rules_reject_savings_larger_than_the_bill() -> None:
         revenue_at_risk=0,
         projected_cost=0,
         upgraded_cost=0,
+        upgrade_cost=0,
         roi=None,
         payback_days=None,
     )
@@ -180,7 +181,7 @@ def test_sanity_rules_reject_savings_larger_than_the_bill() -> None:
         check_sanity(bad, NO_REVENUE)
 
 
-def test_an_upgrade_that_costs_nothing_more_has_no_roi() -> None:
+def test_an_upgrade_that_costs_nothing_more_has_no_roi_but_pays_at_once() -> None:
     advice = advise(
         "VERCEL_FUNCTIONS",
         Plan("basic", 20),
@@ -190,7 +191,41 @@ def test_an_upgrade_that_costs_nothing_more_has_no_roi() -> None:
         NOV,
         datetime(2026, 11, 10),
     )
-    assert advice.mean.roi is None and advice.mean.payback_days is None
+    assert advice.mean.upgrade_cost == 0
+    assert advice.mean.roi is None and advice.mean.payback_days == 0
+    assert advice.pays and advice.recommended
+
+
+def test_pay_as_you_go_target_counts_its_usage_bill_as_the_cost() -> None:
+    commands = MetricOutlook(
+        metric_type="OPERATIONS",
+        so_far=450_000,
+        mean=600_000,
+        upper=700_000,
+        exceed_probability=0.9,
+        breach_at=datetime(2026, 11, 25),
+        breach_at_upper=datetime(2026, 11, 23),
+        current=PlanLimit(limit=500_000, included=500_000, overage_rate=0, hard=True),
+        # Billed from the first command: $0.20 per 100K.
+        target=PlanLimit(limit=float("inf"), included=0, overage_rate=0.2 / 100_000, hard=False),
+    )
+    business = Business(monthly_revenue=7200, revenue_share=0.5)
+    advice = advise(
+        "VERCEL_KV",
+        Plan("upstash-free", 0),
+        Plan("upstash-payg", 0),
+        [commands],
+        business,
+        NOV,
+        datetime(2026, 11, 20),
+    )
+    # Price difference 0, but 600K commands cost $1.20 on the target: C = $1.20.
+    assert advice.mean.upgrade_cost == pytest.approx(1.2)
+    assert advice.mean.overage_avoided == 0
+    assert advice.mean.revenue_at_risk == pytest.approx(648)  # 0.9 * 144 h * $5/h
+    assert advice.mean.roi == pytest.approx((648 - 1.2) / 1.2)
+    assert advice.mean.payback_days == pytest.approx(1.2 / 648 * 30)
+    assert advice.pays
 
 
 def test_meters_drawing_the_usage_credit_share_it() -> None:

@@ -137,3 +137,18 @@ def test_exceedance_probability_is_the_normal_tail() -> None:
     )
     assert result.exceedance_probability(result.mean) == pytest.approx(0.5)
     assert result.exceedance_probability(result.upper) == pytest.approx(0.1, abs=1e-6)
+
+
+@pytest.mark.parametrize("n", [3, 5, 14, 28])
+def test_theil_sen_matches_scipy(n: int) -> None:
+    from scipy import stats
+
+    from jobs.forecast import _theil_sen
+
+    y = np.arange(n) * 2.0 + np.random.default_rng(n).normal(0, 3, n)
+    ours = _theil_sen(y)
+    theirs = stats.theilslopes(y, np.arange(n, dtype=float), alpha=0.95)
+    assert ours.slope == pytest.approx(theirs.slope)
+    assert ours.intercept == pytest.approx(theirs.intercept)
+    expected_sigma = (theirs.high_slope - theirs.low_slope) / (2 * 1.959964)
+    assert ours.slope_sigma == pytest.approx(expected_sigma, rel=1e-3)

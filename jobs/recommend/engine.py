@@ -93,7 +93,7 @@ def series_input(
 def assess(
     case: ServiceCase,
     daily: dict[store.SeriesKey, list[tuple[date, float]]],
-    points: dict[store.SeriesKey, list],
+    points: dict[store.SeriesKey, list[tuple[datetime, float]]],
     period: BillingPeriod,
     settings: Settings,
     now: datetime,
@@ -177,6 +177,8 @@ def run(
     summary = RunSummary(period)
     with wrap_errors("recommend"), conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LOCK_KEY])
+        # The year-long aggregations sort in memory instead of spilling to disk.
+        conn.execute("SET LOCAL work_mem = '64MB'")
         daily = store.daily_series(conn, _start_of_day(now) - settings.lookback, _start_of_day(now))
         points = store.period_points(conn, period.start, period.end)
         active = {case.service: case.current.plan.name for case in cases}

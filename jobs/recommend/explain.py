@@ -256,7 +256,8 @@ def describe(row: dict[str, Any]) -> str:
         mean = advice.get("mean") or {}
         lines.append(
             f"  pause probability {_ratio(mean.get('pauseProbability'))}, hours degraded "
-            f"{_fmt(mean.get('hoursDegraded'))}; ROI = (OA + RaR - dC) / dC"
+            f"{_fmt(mean.get('hoursDegraded'))}; upgrade cost C {_money(mean.get('upgradeCost'))} "
+            "(dC + overage new on the target); ROI = (OA + RaR - C) / C"
         )
     history = row.get("review_history") or []
     lines += ["", "Review history:" if history else "Review history: none yet"]

@@ -7,7 +7,7 @@ from datetime import datetime
 import psycopg
 
 from jobs.db import wrap_errors
-from jobs.lifecycle import ACTIONS, HistoryEntry, transition
+from jobs.lifecycle import ACTIONS, HistoryEntry, require_actor, transition
 from jobs.recommend import store
 
 
@@ -22,6 +22,7 @@ def change_status(
     reason: str | None = None,
 ) -> HistoryEntry:
     """Apply ``action`` in one transaction; illegal transitions change nothing."""
+    require_actor(by, f"recommendation {recommendation_id}")
     with wrap_errors(f"{action} recommendation {recommendation_id}"), conn.transaction():
         current = store.current_status(conn, recommendation_id)
         entry = transition(

@@ -14,7 +14,6 @@ from psycopg.types.json import Jsonb
 from jobs.advice import Priority
 from jobs.db import wrap_errors
 from jobs.errors import MonitoringError
-from jobs.evaluation import Point
 from jobs.lifecycle import Dismissal, HistoryEntry, Status
 from jobs.model import AGGREGATION
 from jobs.queries import query
@@ -54,15 +53,15 @@ def daily_series(
 
 def period_points(
     conn: psycopg.Connection, start: datetime, end: datetime
-) -> dict[SeriesKey, list[Point]]:
+) -> dict[SeriesKey, list[tuple[datetime, float]]]:
     """Per series, the evaluation points of the period (usage so far, or the level)."""
     params = {"period_start": start, "period_end": end} | _aggregation_params()
     with wrap_errors("reading this period's usage"):
         rows = _rows(conn, "period_points", params)
-    points: dict[SeriesKey, list[Point]] = defaultdict(list)
-    for row in rows:
-        points[(row["service"], row["metric_type"])].append(Point(row["at"], float(row["value"])))
-    return dict(points)
+    return {
+        (row["service"], row["metric_type"]): list(zip(row["times"], row["values"], strict=True))
+        for row in rows
+    }
 
 
 def upsert_assessment(conn: psycopg.Connection, values: dict[str, Any]) -> None:

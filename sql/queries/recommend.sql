@@ -1,22 +1,29 @@
 -- Reads and writes of `python -m jobs recommend` and `python -m jobs recommendations`.
 
 -- name: daily_series
--- One value per service x metric x day: the day's amount (sum) for metrics that
--- accumulate, the day's peak for levels; sources combine by sum, or max for latency.
-WITH per_source AS (
+-- One value per service x metric x day: the day's amount for metrics that accumulate
+-- (summed over windows and sources, one pass); the day's peak for levels, per source,
+-- then combined across sources by sum, or by max for latency.
+SELECT service::text AS service, "metricType"::text AS metric_type,
+       date_trunc('day', "timestamp") AS day, sum(value) AS value
+FROM "InfrastructureMetric"
+WHERE "timestamp" >= %(since)s AND "timestamp" < %(until)s
+  AND NOT ("metricType" = ANY(%(level_metrics)s::"MetricType"[]))
+GROUP BY service, "metricType", date_trunc('day', "timestamp")
+UNION ALL
+SELECT service::text, "metricType"::text, day,
+       CASE WHEN "metricType" = ANY(%(max_metrics)s::"MetricType"[]) THEN max(value)
+            ELSE sum(value) END
+FROM (
     SELECT service, "metricType", source, date_trunc('day', "timestamp") AS day,
-           CASE WHEN "metricType"::text = ANY(%(level_metrics)s) THEN max(value)
-                ELSE sum(value) END AS value
+           max(value) AS value
     FROM "InfrastructureMetric"
     WHERE "timestamp" >= %(since)s AND "timestamp" < %(until)s
+      AND "metricType" = ANY(%(level_metrics)s::"MetricType"[])
     GROUP BY service, "metricType", source, date_trunc('day', "timestamp")
-)
-SELECT service::text AS service, "metricType"::text AS metric_type, day,
-       CASE WHEN "metricType"::text = ANY(%(max_metrics)s) THEN max(value)
-            ELSE sum(value) END AS value
-FROM per_source
+) AS per_source
 GROUP BY service, "metricType", day
-ORDER BY service, "metricType", day;
+ORDER BY 1, 2, 3;
 
 -- name: period_points
 -- The evaluation points of the period: at each window end (or when the window was last
@@ -29,11 +36,17 @@ WITH by_end AS (
     WHERE "timestamp" >= %(period_start)s AND "timestamp" < %(period_end)s
     GROUP BY service, "metricType", least("windowEnd", "updatedAt")
 )
-SELECT service::text AS service, "metricType"::text AS metric_type, at,
-       CASE WHEN "metricType"::text = ANY(%(level_metrics)s) THEN value
-            ELSE sum(value) OVER (PARTITION BY service, "metricType" ORDER BY at) END AS value
-FROM by_end
-ORDER BY service, "metricType", at;
+-- One row per series with its points as two arrays: far fewer rows to ship and decode.
+, points AS (
+    SELECT service, "metricType", at,
+           CASE WHEN "metricType"::text = ANY(%(level_metrics)s) THEN value
+                ELSE sum(value) OVER (PARTITION BY service, "metricType" ORDER BY at) END AS value
+    FROM by_end
+)
+SELECT service::text AS service, "metricType"::text AS metric_type,
+       array_agg(at ORDER BY at) AS times, array_agg(value ORDER BY at) AS "values"
+FROM points
+GROUP BY service, "metricType";
 
 -- name: upsert_assessment
 INSERT INTO "UsageAssessment" (

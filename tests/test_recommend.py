@@ -1,0 +1,379 @@
+"""`python -m jobs recommend` and the review queue, through the CLI, against real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from jobs.cli import main
+from jobs.collect import store as metrics_store
+from jobs.collect.records import MetricRow
+from jobs.paths import DEFAULT_LIMITS_FILE
+
+NOW = "2026-11-20T12:00"
+SERVICE, METRIC = "VERCEL_BANDWIDTH", "BANDWIDTH_GB"
+
+
+def write_daily(
+    dsn: str,
+    first: datetime,
+    amounts: list[float],
+    source: str = "vercel-billing",
+    service: str = SERVICE,
+    metric: str = METRIC,
+) -> None:
+    """Daily windows through the collection job's own storage path."""
+    rows = [
+        MetricRow(
+            service,
+            metric,
+            amount,
+            first + timedelta(days=i),
+            first + timedelta(days=i + 1),
+            source,
+        )
+        for i, amount in enumerate(amounts)
+    ]
+    with psycopg.connect(dsn) as conn:
+        conn.autocommit = True
+        metrics_store.prepare(conn)
+        metrics_store.write(
+            conn, source, rows, through=None, run_id=str(uuid.uuid4()), at=datetime(2026, 11, 20)
+        )
+
+
+@pytest.fixture
+def db(monkeypatch: pytest.MonkeyPatch, migrated_db: str) -> str:
+    """4 GB a day of Fast Data Transfer since October: 100 GB (Hobby, hard) crossed Nov 25."""
+    monkeypatch.setenv("DATABASE_URL", migrated_db)
+    write_daily(migrated_db, datetime(2026, 10, 1), [4.0] * 50)  # Oct 1 .. Nov 19
+    return migrated_db
+
+
+def limits_file(
+    tmp_path: Path, *, revenue: float = 0, share: float = 0, plan: str = "vercel-hobby"
+) -> Path:
+    text = DEFAULT_LIMITS_FILE.read_text()
+    replacements = {
+        "  monthly_revenue_usd: 0": f"  monthly_revenue_usd: {revenue}",
+        "  degraded_hours: 0": "  degraded_hours: 720",
+        "VERCEL_BANDWIDTH: {plan: vercel-hobby, revenue_share: 0}": (
+            f"VERCEL_BANDWIDTH: {{plan: {plan}, revenue_share: {share}}}"
+        ),
+    }
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "limits.yaml"
+    path.write_text(text)
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """The CLI in-process; usage errors (argparse's SystemExit) come back as exit code 2."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exited:
+        code = int(exited.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def recommend(capsys: pytest.CaptureFixture[str], limits: Path, now: str = NOW, *extra: str) -> str:
+    code, out, err = run(capsys, "recommend", "--limits", str(limits), "--now", now, *extra)
+    assert code == 0, err
+    return out
+
+
+def rows(dsn: str, query: str, *params: Any) -> list[dict[str, Any]]:
+    with psycopg.connect(dsn) as conn, conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchall()
+
+
+def recommendations(dsn: str) -> list[dict[str, Any]]:
+    return rows(dsn, 'SELECT * FROM "UpgradeRecommendation" ORDER BY "createdAt"')
+
+
+def test_ten_runs_over_the_same_data_keep_one_refreshed_recommendation(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    limits = limits_file(tmp_path)
+    first = recommend(capsys, limits)
+    assert "created: 1" in first
+    seen = []
+    for minutes in range(1, 10):
+        out = recommend(capsys, limits, f"2026-11-20T12:{minutes:02d}")
+        assert "created: 0" in out and "refreshed: 1" in out
+        seen.append(recommendations(db)[0]["lastSeenAt"])
+    (rec,) = recommendations(db)
+    assert (rec["service"], rec["currentPlan"], rec["recommendedPlan"]) == (
+        SERVICE,
+        "vercel-hobby",
+        "vercel-pro",
+    )
+    assert rec["status"] == "PENDING"
+    assert seen == sorted(seen) and seen[-1] == datetime(2026, 11, 20, 12, 9)
+    # No revenue in the default file: it does not pay, but a hard limit will pause the feature.
+    assert rec["title"] == "Risk: VERCEL_BANDWIDTH will hit a hard limit on vercel-hobby"
+    assert rec["priority"] == "HIGH"  # the hard limit is 5.5 days away
+    assert rec["projectedBreachAt"] == datetime(2026, 11, 26)
+    assert rec["roi"] == pytest.approx(-1.0)
+    assert rec["currentUsage"] == {METRIC: 76.0}
+    assert rec["projectedUsage"][METRIC] == pytest.approx(120.0)
+
+
+def test_the_assessment_holds_state_forecast_and_its_backtest(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    recommend(capsys, limits_file(tmp_path))
+    (a,) = rows(
+        db,
+        """SELECT * FROM "UsageAssessment" WHERE service = %s AND "metricType" = %s""",
+        SERVICE,
+        METRIC,
+    )
+    assert a["plan"] == "vercel-hobby" and a["limitValue"] == 100 and a["unit"] == "GB"
+    assert a["usage"] == 76.0 and a["utilisation"] == pytest.approx(0.76)
+    # 0.76 once: WARNING is pending, not raised (it must hold for two collections).
+    assert (a["state"], a["pendingState"]) == ("OK", "WARNING")
+    assert a["forecastMean"] == pytest.approx(120.0)
+    assert a["breachAt"] == datetime(2026, 11, 26)
+    assert a["points"] == 50
+    assert a["backtest"]["backtest"]["origins"] > 0
+    assert {c["method"] for c in a["backtest"]["candidates"]} == {
+        "recent-median",
+        "trend",
+        "seasonal",
+    }
+    # A limited metric without any data is NO_DATA, never OK.
+    (kv,) = rows(
+        db,
+        """SELECT state FROM "UsageAssessment"
+                        WHERE service = 'VERCEL_KV' AND "metricType" = 'STORAGE_MB'""",
+    )
+    assert kv["state"] == "NO_DATA"
+
+
+def test_with_revenue_at_stake_the_upgrade_pays(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    recommend(capsys, limits_file(tmp_path, revenue=7200, share=0.5))
+    (rec,) = recommendations(db)
+    # $7200/month over 720 h at a 50 % share: $5/h, paused from Nov 26 to Dec 1 (120 h).
+    assert rec["revenueAtRisk"] == pytest.approx(600, rel=0.01)
+    assert rec["overageAvoided"] == 0  # Hobby bills no overage; the limit is hard
+    assert rec["upgradedMonthlyCost"] == 20  # Pro's price, 120 GB is within its 1 TB
+    assert rec["roi"] == pytest.approx((600 - 20) / 20, rel=0.02)
+    assert rec["title"] == "Upgrade VERCEL_BANDWIDTH from vercel-hobby to vercel-pro"
+    assert rec["paybackDays"] == pytest.approx(20 / 600 * 30, rel=0.02)
+
+
+def test_dismissed_advice_stays_quiet_until_its_priority_rises(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    limits = limits_file(tmp_path)
+    recommend(capsys, limits)
+    (rec,) = recommendations(db)
+    code, out, _ = run(
+        capsys,
+        "recommendations",
+        "dismiss",
+        rec["id"],
+        "--by",
+        "alice",
+        "--reason",
+        "later",
+        "--note",
+        "after the launch",
+    )
+    assert code == 0 and "PENDING -> DISMISSED by alice" in out
+    out = recommend(capsys, limits, "2026-11-20T13:00")
+    assert "snoozed: 1" in out and "created: 0" in out
+    assert [r["status"] for r in recommendations(db)] == ["DISMISSED"]
+
+    # A 20 GB spike yesterday: 96 GB used, the hard limit is a day away: CRITICAL > HIGH.
+    write_daily(db, datetime(2026, 11, 19), [24.0])
+    out = recommend(capsys, limits, "2026-11-20T14:00")
+    assert "created: 1" in out
+    dismissed, raised = recommendations(db)
+    assert (dismissed["status"], raised["status"], raised["priority"]) == (
+        "DISMISSED",
+        "PENDING",
+        "CRITICAL",
+    )
+
+
+def test_after_the_snooze_the_same_advice_comes_back(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    limits = limits_file(tmp_path)
+    recommend(capsys, limits)
+    run(capsys, "recommendations", "dismiss", recommendations(db)[0]["id"], "--by", "alice")
+    with psycopg.connect(db) as conn:  # the dismissal happened 15 days before this run
+        conn.execute("""UPDATE "UpgradeRecommendation" SET "reviewHistory" =
+                        jsonb_set("reviewHistory", '{0,at}', '"2026-11-05T12:00:00"')""")
+    assert "created: 1" in recommend(capsys, limits, "2026-11-20T13:00")
+
+
+def test_every_transition_legal_and_illegal_through_the_cli(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    recommend(capsys, limits_file(tmp_path))
+    rid = recommendations(db)[0]["id"]
+
+    def change(action: str, *extra: str) -> tuple[int, str, str]:
+        return run(capsys, "recommendations", action, rid, "--by", "bob", *extra)
+
+    code, _, err = change("implement", "--reason", "not-a-reason")
+    assert code == 2 and "invalid choice: 'not-a-reason'" in err
+    assert change("review", "--note", "looked at it")[0] == 0
+    code, _, err = change("review")
+    assert code == 1
+    assert err == (
+        f"error: recommendation {rid} is REVIEWED: it cannot become REVIEWED "
+        "(allowed: APPROVED, DISMISSED, EXPIRED, IMPLEMENTED)\n"
+    )
+    assert change("approve")[0] == 0
+    code, _, err = change("review")
+    assert code == 1 and "is APPROVED: it cannot become REVIEWED" in err
+    assert change("implement", "--reason", "done")[0] == 0
+    for action in ("review", "approve", "dismiss", "implement"):
+        code, _, err = change(action)
+        assert code == 1 and "(allowed: none, it is final)" in err
+    (rec,) = recommendations(db)
+    assert rec["status"] == "IMPLEMENTED" and rec["reviewedBy"] == "bob"
+    history = [(h["by"], h["from"], h["to"], h["note"], h["reason"]) for h in rec["reviewHistory"]]
+    assert history == [
+        ("bob", "PENDING", "REVIEWED", "looked at it", None),
+        ("bob", "REVIEWED", "APPROVED", None, None),
+        ("bob", "APPROVED", "IMPLEMENTED", None, "done"),
+    ]
+    assert all(h["at"] for h in rec["reviewHistory"])
+
+
+def test_status_changes_need_a_known_id_and_a_name(
+    capsys: pytest.CaptureFixture[str], db: str
+) -> None:
+    code, _, err = run(capsys, "recommendations", "approve", "nope", "--by", "bob")
+    assert (code, err) == (1, "error: no recommendation with id 'nope'\n")
+    code, _, err = run(capsys, "recommendations", "approve", "nope")
+    assert code == 2 and "the following arguments are required: --by" in err
+    code, _, err = run(capsys, "recommendations", "approve", "nope", "--by", "  ")
+    assert code == 1 and "a status change needs --by NAME" in err
+
+
+def test_the_job_implements_advice_once_limits_yaml_follows_it(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    recommend(capsys, limits_file(tmp_path))
+    out = recommend(capsys, limits_file(tmp_path, plan="vercel-pro"), "2026-11-20T13:00")
+    assert "implemented: 1" in out
+    (rec,) = recommendations(db)
+    assert rec["status"] == "IMPLEMENTED"
+    assert rec["reviewHistory"][-1]["by"] == "recommend-job"
+    assert rec["reviewHistory"][-1]["reason"] == "plan-changed"
+
+
+def test_advice_whose_condition_cleared_expires(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    limits = limits_file(tmp_path)
+    recommend(capsys, limits)
+    with psycopg.connect(db) as conn:  # the data turns out wrong and is withdrawn
+        conn.execute('DELETE FROM "InfrastructureMetric"')
+    assert "expired: 0" in recommend(capsys, limits, "2026-11-22T12:00")
+    out = recommend(capsys, limits, "2026-11-23T12:00")  # three days without the condition
+    assert "expired: 1" in out
+    (rec,) = recommendations(db)
+    assert rec["status"] == "EXPIRED"
+    assert rec["reviewHistory"][-1]["reason"] == "condition-cleared"
+
+
+def test_advice_past_its_expiry_date_expires(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    limits = limits_file(tmp_path)
+    recommend(capsys, limits, NOW, "--ttl-days", "1")
+    out = recommend(capsys, limits, "2026-11-21T13:00")
+    assert "expired: 1" in out and "created: 1" in out  # still true: a fresh one replaces it
+    old, new = recommendations(db)
+    assert old["status"] == "EXPIRED" and old["reviewHistory"][-1]["reason"] == "expired"
+    assert new["status"] == "PENDING"
+
+
+def test_show_explains_the_numbers_and_their_data(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    recommend(capsys, limits_file(tmp_path, revenue=7200, share=0.5))
+    rid = recommendations(db)[0]["id"]
+    run(capsys, "recommendations", "review", rid, "--by", "carol", "--note", "checking")
+    code, out, _ = run(capsys, "recommendations", "show", rid)
+    assert code == 0
+    for expected in (
+        "Upgrade VERCEL_BANDWIDTH from vercel-hobby to vercel-pro",
+        f"id {rid} | REVIEWED | priority HIGH",
+        "data 2026-10-01 .. 2026-11-19 (50 days); so far 76",
+        "forecast recent-median: 120",
+        "backtest over",
+        "MASE",
+        "band coverage",
+        "current plan: limit 100, included 100",
+        "hard (pauses)",
+        "plans: vercel-hobby $0.00 -> vercel-pro $20.00",
+        "revenue $7,200.00/month, share 50%",
+        "ROI = (OA + RaR - C) / C",
+        "carol: PENDING -> REVIEWED: checking",
+    ):
+        assert expected in out, expected
+    evidence = recommendations(db)[0]["evidence"]
+    metric = evidence["metrics"][METRIC]
+    assert metric["forecast"]["window"] == {"from": "2026-10-01", "to": "2026-11-19", "days": 50}
+    assert metric["current"] == {
+        "limit": 100.0,
+        "included": 100.0,
+        "overageRate": 0.0,
+        "hard": True,
+        "drawsCredit": False,
+    }
+    assert evidence["advice"]["mean"]["upgradeCost"] == 20
+
+
+def test_list_shows_open_recommendations_first_by_priority(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    recommend(capsys, limits_file(tmp_path))
+    code, out, _ = run(capsys, "recommendations", "list", "--format", "json")
+    assert code == 0
+    (item,) = json.loads(out)
+    assert (item["service"], item["status"], item["priority"]) == (SERVICE, "PENDING", "HIGH")
+    code, out, _ = run(capsys, "recommendations", "list", "--status", "DISMISSED")
+    assert out.strip() == "no recommendations"
+
+
+def test_backtest_prints_each_series_errors(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "backtest", "--limits", str(limits_file(tmp_path)), "--now", NOW)
+    assert code == 0
+    assert "VERCEL_BANDWIDTH BANDWIDTH_GB: 50 days (2026-10-01 .. 2026-11-19), chosen" in out
+    assert "*recent-median" in out or "*trend" in out
+    assert "VERCEL_KV STORAGE_MB: no data" in out
+
+
+def test_bad_input_is_one_line(capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path) -> None:
+    code, _, err = run(capsys, "recommend", "--limits", str(limits_file(tmp_path)), "--now", "soon")
+    assert (code, err) == (
+        2,
+        "error: --now 'soon' is not an ISO 8601 time (e.g. 2026-11-25T10:00)\n",
+    )
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("limits: [")
+    code, _, err = run(capsys, "recommend", "--limits", str(broken))
+    assert code == 2 and len(err.splitlines()) == 1 and "broken.yaml" in err
