@@ -79,20 +79,35 @@ def parse_bool(value: Any, key: str) -> bool:
     raise ConfigError(f"stack config {key} must be true or false, not {value!r}")
 
 
+NO_DATABASE = (
+    "no database configured: set DATABASE_URL or "
+    "`pulumi config set --secret databaseUrl postgres://...`"
+)
+
+
+def _origin(config: Any) -> str:
+    return "stack config databaseUrl" if config.get("databaseUrl") else "DATABASE_URL"
+
+
 def database_url(config: Any) -> str | None:
     """The stack config ``databaseUrl``, else ``DATABASE_URL``: read in ``configure`` only, so
     the credential is never a resource input (inputs land in the state)."""
     dsn = (config.get("databaseUrl") or os.environ.get("DATABASE_URL") or "").strip()
-    origin = "stack config databaseUrl" if config.get("databaseUrl") else "DATABASE_URL"
-    return db.validate_dsn(dsn, origin) if dsn else None
+    return db.validate_dsn(dsn, _origin(config)) if dsn else None
+
+
+def owner_dsn(config: Any) -> tuple[str, str]:
+    """The same owner connection for the program, which configures pulumi-postgresql with it
+    (infra.config.OwnerConnection); returns the DSN and where it came from."""
+    dsn = database_url(config)
+    if not dsn:
+        raise ConfigError(NO_DATABASE)
+    return dsn, _origin(config)
 
 
 def connect(dsn: str | None) -> psycopg.Connection:
     if not dsn:
-        raise ConfigError(
-            "no database configured: set DATABASE_URL or "
-            "`pulumi config set --secret databaseUrl postgres://...`"
-        )
+        raise ConfigError(NO_DATABASE)
     return db.connect(dsn)
 
 

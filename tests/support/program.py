@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import runpy
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +19,9 @@ from pulumi.runtime.mocks import MockMonitor
 
 PROJECT = "infra-monitoring"
 ROOT = Path(__file__).resolve().parents[2]
+# What every stack needs (infra/config.py), given to runs that set none of their own.
+TEST_JOBS_PASSWORD = "test-jobs-password-0123456789"
+TEST_OWNER_DSN = "postgresql://owner:test-owner-password@db.test:5432/monitoring"
 
 
 class RecordingMonitor(MockMonitor):
@@ -40,14 +44,26 @@ def run_program(
     config: Mapping[str, str] | None = None,
     secret_keys: tuple[str, ...] = (),
 ) -> tuple[RecordingMonitor, dict[str, Any]]:
-    """Run ``__main__.py`` to completion; returns the monitor and the program's globals."""
+    """Run ``__main__.py`` to completion; returns the monitor and the program's globals.
+
+    ``jobsPassword`` and the owner's ``databaseUrl`` (unless ``DATABASE_URL`` is set) get
+    test values, as secrets, when ``config`` has none."""
     # The SDK builds the stack on the current event loop; asyncio.run() elsewhere in the test
     # (the served-provider harness) leaves none set.
     asyncio.set_event_loop(asyncio.new_event_loop())
     monitor = RecordingMonitor(mocks)
+    values = dict(config or {})
+    secrets = set(secret_keys)
+    defaults = {"jobsPassword": TEST_JOBS_PASSWORD}
+    if not os.environ.get("DATABASE_URL"):
+        defaults["databaseUrl"] = TEST_OWNER_DSN
+    for key, value in defaults.items():
+        if key not in values:
+            values[key] = value
+            secrets.add(key)
     pulumi.runtime.set_all_config(
-        {f"{PROJECT}:{k}": v for k, v in (config or {}).items()},
-        [f"{PROJECT}:{k}" for k in secret_keys],
+        {f"{PROJECT}:{k}": v for k, v in values.items()},
+        [f"{PROJECT}:{k}" for k in sorted(secrets)],
     )
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False, monitor=monitor)
     namespace: dict[str, Any] = {}
