@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ from pulumi.dynamic import (
 
 from jobs import db
 from jobs.errors import ConfigError, DestructiveChangeRefused, MonitoringError
+from jobs.redact import dsn_secrets, scrub, secrets_from_env
 from jobs.schema import migrate
 from jobs.schema.migrate import ObjectSpec
 from jobs.schema.plan import ObjectKind
@@ -55,15 +57,36 @@ class ProviderError(Exception):
     """A failure the user can act on; its message is all the engine needs to show."""
 
 
+def _secrets(args: tuple[Any, ...]) -> list[str]:
+    """What must not reach the engine: secret environment values and the configured DSN's
+    password (from the provider's settings, or the ConfigureRequest being handled)."""
+    found = secrets_from_env(os.environ)
+    for arg in args:
+        dsn = getattr(getattr(arg, "_settings", None), "dsn", None)
+        config = getattr(arg, "config", None)
+        if config is not None and hasattr(config, "get"):
+            dsn = config.get("databaseUrl") or dsn
+        if dsn:
+            found += dsn_secrets(str(dsn))
+    return found
+
+
 def user_errors(method: F) -> F:
-    """Re-raise our errors without the library frames, so the engine shows one clear line."""
+    """Re-raise our errors without the library frames, so the engine shows one clear line;
+    anything unexpected too (its traceback goes to stderr, which the engine logs). Secrets
+    are scrubbed from both: the engine prints and stores what providers say."""
 
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return method(*args, **kwargs)
         except MonitoringError as exc:
-            raise ProviderError(str(exc)) from None
+            raise ProviderError(scrub(str(exc), _secrets(args))) from None
+        except Exception as exc:
+            secrets = _secrets(args)
+            print(scrub("".join(traceback.format_exception(exc)), secrets), file=sys.stderr)
+            message = " ".join(scrub(str(exc), secrets).split())
+            raise ProviderError(f"unexpected {type(exc).__name__}: {message}") from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -1,7 +1,8 @@
 """Evaluate the real ``__main__.py`` under ``pulumi.runtime.set_mocks``.
 
 The mock monitor is extended only to record each RegisterResource request (type, name,
-parent, dependencies), which is what the engine would receive.
+parent, dependencies) and each RegisterResourceOutputs, which is what the engine would
+receive.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi.runtime.rpc
+import pulumi.runtime.settings
+from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
 PROJECT = "infra-monitoring"
@@ -29,11 +33,16 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.requests: list[Any] = []
         self.urns: dict[str, str] = {}
+        self.outputs: list[Any] = []  # RegisterResourceOutputs: components' and the stack's
 
     def RegisterResource(self, request: Any) -> Any:
         self.requests.append(request)
         self.urns[request.name] = self.make_urn(request.parent, request.type, request.name)
         return super().RegisterResource(request)
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        self.outputs.append(request)
+        return super().RegisterResourceOutputs(request)
 
     def registered(self, type_prefix: str = "") -> list[Any]:
         return [r for r in self.requests if r.type.startswith(type_prefix)]
@@ -79,3 +88,13 @@ def run_program(
     finally:
         gc.set_threshold(*thresholds)  # the program tunes GC for its own process, not pytest's
     return monitor, namespace
+
+
+def stack_outputs() -> dict[str, Any]:
+    """The last run's ``pulumi.export``s, resolved and serialized as the engine gets them
+    (under mocks the stack registers no outputs of its own)."""
+    root = pulumi.runtime.settings.get_root_resource()
+    outputs = getattr(root, "outputs", {})
+    loop = asyncio.get_event_loop()
+    struct = loop.run_until_complete(pulumi.runtime.rpc.serialize_properties(outputs, {}))
+    return dict(json_format.MessageToDict(struct))
