@@ -98,6 +98,7 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run on a private event loop; unlike asyncio.run, leaves the thread's loop alone
     (the Pulumi SDK in the same process expects to find or create its own)."""
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_unless_interrupted)
     try:
         return loop.run_until_complete(coroutine)
     except BaseException:
@@ -111,6 +112,12 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+
+
+def _unless_interrupted(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    # A task the signal hit keeps the interruption as its result; the run reports it already.
+    if not isinstance(context.get("exception"), KeyboardInterrupt):
+        loop.default_exception_handler(context)
 
 
 def utc_now() -> datetime:
