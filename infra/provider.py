@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
+import pulumi.runtime
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -121,10 +122,21 @@ def database_url(config: Any) -> str | None:
 
 def owner_dsn(config: Any) -> tuple[str, str]:
     """The same owner connection for the program, which configures pulumi-postgresql with it
-    (infra.config.OwnerConnection); returns the DSN and where it came from."""
+    (infra.config.OwnerConnection); returns the DSN and where it came from. A ``databaseUrl``
+    with a password must be a secret: in plain text it would sit in the stack file."""
     dsn = database_url(config)
     if not dsn:
         raise ConfigError(NO_DATABASE)
+    if (
+        config.get("databaseUrl")
+        and dsn_secrets(dsn)
+        and not pulumi.runtime.is_config_secret(config.full_key("databaseUrl"))
+    ):
+        raise ConfigError(
+            "stack config databaseUrl holds a password in plain text in the stack file: set "
+            "it again with `pulumi config set --secret databaseUrl 'postgresql://...'` (and "
+            "change that password)"
+        )
     return dsn, _origin(config)
 
 

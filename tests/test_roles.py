@@ -148,54 +148,53 @@ def test_the_provider_connects_as_the_owner_and_only_its_password_is_secret() ->
     assert inputs["superuser"] == "false"
 
 
-@pytest.mark.parametrize(
-    ("config", "secret", "message"),
-    [
-        ({"jobsPassword": ""}, True, "stack config jobsPassword is not set: run `pulumi config"),
-        (
-            {"jobsPassword": JOBS_PASSWORD},
-            False,
-            "stack config jobsPassword is stored in plain text in the stack file: set it again",
-        ),
-        ({"jobsPassword": "short-pw"}, True, "stack config jobsPassword is shorter than 16"),
-        (
-            {"jobsRole": 'jobs"; DROP ROLE owner; --'},
-            True,
-            "stack config jobsRole 'jobs\"; DROP ROLE owner; --' is not a plain PostgreSQL "
-            "identifier",
-        ),
-        ({"jobsRole": "o'brien"}, True, 'stack config jobsRole "o\'brien" is not a plain'),
-        ({"jobsRole": "pg_monitor"}, True, "stack config jobsRole 'pg_monitor' is reserved"),
-        ({"jobsRole": "PUBLIC"}, True, "stack config jobsRole 'PUBLIC' is reserved"),
-        (
-            {"schema": 'public"; DROP TABLE "InfrastructureLimit"; --'},
-            True,
-            'stack config schema \'public"; DROP TABLE "InfrastructureLimit"; --\' is not a plain',
-        ),
-        (
-            {"databaseUrl": "postgresql://db.internal/monitoring"},
-            True,
-            "stack config databaseUrl names no user",
-        ),
-    ],
-    ids=[
-        "no-password",
-        "plain-password",
-        "short-password",
-        "role-injection",
-        "role-quote",
-        "role-reserved",
-        "role-public",
-        "schema-injection",
-        "dsn-without-user",
-    ],
-)
+BAD_CONFIG = {
+    # id: (config over the good one, keys set without --secret, start of the message)
+    "no-password": ({"jobsPassword": ""}, (), "stack config jobsPassword is not set: run `pulumi"),
+    "plain-password": (
+        {},
+        ("jobsPassword",),
+        "stack config jobsPassword is stored in plain text in the stack file: set it again",
+    ),
+    "short-password": ({"jobsPassword": "short-pw"}, (), "stack config jobsPassword is shorter"),
+    "role-injection": (
+        {"jobsRole": 'jobs"; DROP ROLE owner; --'},
+        (),
+        "stack config jobsRole 'jobs\"; DROP ROLE owner; --' is not a plain PostgreSQL identifier",
+    ),
+    "role-quote": ({"jobsRole": "o'brien"}, (), 'stack config jobsRole "o\'brien" is not a plain'),
+    "role-reserved": (
+        {"jobsRole": "pg_monitor"},
+        (),
+        "stack config jobsRole 'pg_monitor' is reserved",
+    ),
+    "role-public": ({"jobsRole": "PUBLIC"}, (), "stack config jobsRole 'PUBLIC' is reserved"),
+    "schema-injection": (
+        {"schema": 'public"; DROP TABLE "InfrastructureLimit"; --'},
+        (),
+        'stack config schema \'public"; DROP TABLE "InfrastructureLimit"; --\' is not a plain',
+    ),
+    "dsn-without-user": (
+        {"databaseUrl": "postgresql://db.internal/monitoring"},
+        (),
+        "stack config databaseUrl names no user",
+    ),
+    "plain-dsn": (
+        {},
+        ("databaseUrl",),
+        "stack config databaseUrl holds a password in plain text in the stack file",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CONFIG))
 def test_bad_role_config_stops_the_program_with_one_line_and_declares_nothing(
-    config: dict[str, str], secret: bool, message: str, monkeypatch: pytest.MonkeyPatch
+    case: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    config, plain, message = BAD_CONFIG[case]
     monkeypatch.delenv("DATABASE_URL", raising=False)
     values = {"databaseUrl": OWNER_DSN, "jobsPassword": JOBS_PASSWORD} | config
-    secrets = ("databaseUrl", "jobsPassword") if secret else ("databaseUrl",)
+    secrets = tuple(k for k in ("databaseUrl", "jobsPassword") if k not in plain)
     mocks = Declaring()
     with pytest.raises(pulumi.RunError) as failed:
         run_program(mocks, values, secret_keys=secrets)
