@@ -377,3 +377,18 @@ def test_bad_input_is_one_line(capsys: pytest.CaptureFixture[str], db: str, tmp_
     broken.write_text("limits: [")
     code, _, err = run(capsys, "recommend", "--limits", str(broken))
     assert code == 2 and len(err.splitlines()) == 1 and "broken.yaml" in err
+
+
+def test_list_as_markdown_for_the_job_summary(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "recommendations", "list", "--format", "markdown")
+    assert (code, out) == (0, "### Upgrade recommendations\n\nNo open recommendations.\n\n")
+    recommend(capsys, limits_file(tmp_path))
+    rid = recommendations(db)[0]["id"]
+    code, out, _ = run(capsys, "recommendations", "list", "--format", "markdown")
+    assert code == 0
+    assert (
+        f"| HIGH | PENDING | Risk: VERCEL_BANDWIDTH will hit a hard limit on vercel-hobby | "
+        f"-100% | n/a | 2026-11-26 | `{rid}` |"
+    ) in out

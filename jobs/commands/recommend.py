@@ -107,7 +107,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="only these statuses (repeatable)",
     )
     listing.add_argument("--all", action="store_true", help="every status")
-    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     listing.set_defaults(run=_list)
     show = actions.add_parser("show", help="explain one recommendation")
     show.add_argument("id")
@@ -177,6 +177,8 @@ def _list(args: argparse.Namespace) -> int:
         rows = store.list_recommendations(conn, statuses)
     if args.format == "json":
         print(json.dumps(rows, default=str, indent=2))
+    elif args.format == "markdown":
+        print(explain.recommendation_markdown(rows))
     else:
         print(explain.recommendation_table(rows))
     return 0

@@ -296,6 +296,26 @@ def recommendation_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def recommendation_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    """The list for a GitHub job summary; stable and short when there is nothing."""
+    if not rows:
+        return "### Upgrade recommendations\n\nNo open recommendations.\n"
+    lines = [
+        "### Upgrade recommendations",
+        "",
+        "| priority | status | recommendation | ROI | payback | breach | id |",
+        "|---|---|---|---:|---:|---|---|",
+    ]
+    for r in rows:
+        payback = "n/a" if r["payback_days"] is None else f"{r['payback_days']:.1f} d"
+        breach = f"{r['breach_at']:%Y-%m-%d}" if r.get("breach_at") else ""
+        lines.append(
+            f"| {r['priority']} | {r['status']} | {r['title']} | {_ratio(r['roi'])} | {payback} "
+            f"| {breach} | `{r['id']}` |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def run_summary(summary: Any) -> str:
     """The terminal report of one recommend run."""
     lines = [f"period {summary.period.start:%Y-%m-%d} .. {summary.period.end:%Y-%m-%d}"]
