@@ -28,7 +28,7 @@ from jobs.forecast import DailySeries, Forecast, forecast
 from jobs.lifecycle import Status, snoozed, transition
 from jobs.model import AGGREGATION
 from jobs.recommend import explain, store
-from jobs.recommend.cases import MetricTerms, ServiceCase
+from jobs.recommend.cases import MetricTerms, PlanCase, ServiceCase
 from jobs.usage import BillingPeriod
 
 LOCK_KEY = "infra-monitoring:recommend"
@@ -129,7 +129,7 @@ def assess(
     return results
 
 
-def outlooks_for(assessments: Sequence[Assessment], target: Any) -> list[MetricOutlook]:
+def outlooks_for(assessments: Sequence[Assessment], target: PlanCase) -> list[MetricOutlook]:
     """The metrics that drive an upgrade: every assessed metric with a forecast."""
     outlooks = []
     for a in assessments:

@@ -15,7 +15,7 @@ from jobs.forecast import Forecast
 from jobs.usage import BillingPeriod
 
 if TYPE_CHECKING:
-    from jobs.recommend.engine import Assessment, Settings
+    from jobs.recommend.engine import Assessment, RunSummary, Settings
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -316,7 +316,7 @@ def recommendation_markdown(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_summary(summary: Any) -> str:
+def run_summary(summary: RunSummary) -> str:
     """The terminal report of one recommend run."""
     lines = [f"period {summary.period.start:%Y-%m-%d} .. {summary.period.end:%Y-%m-%d}"]
     for a in summary.assessments:
