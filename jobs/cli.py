@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "jobs.commands.collect",
     "jobs.commands.recommend",
     "jobs.commands.prisma",
+    "jobs.commands.status",
 )
 
 
