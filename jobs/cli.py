@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "jobs.commands.recommend",
     "jobs.commands.prisma",
     "jobs.commands.status",
+    "jobs.commands.report",
 )
 
 
