@@ -66,7 +66,7 @@ def _draw(view: SeriesView, period: BillingPeriod, now: datetime) -> Figure:
     if view.points:
         times, values = zip(*view.points, strict=True)
         ax.plot(
-            times,
+            mdates.date2num(times),
             values,
             color=COLOURS["usage"],
             linewidth=2,
@@ -78,9 +78,20 @@ def _draw(view: SeriesView, period: BillingPeriod, now: datetime) -> Figure:
     if projected:
         times_f, mean, lower, upper = projected
         ax.fill_between(
-            times_f, lower, upper, color=COLOURS["band"], linewidth=0, label="80 % band"
+            mdates.date2num(times_f),
+            lower,
+            upper,
+            color=COLOURS["band"],
+            linewidth=0,
+            label="80 % band",
         )
-        ax.plot(times_f, mean, color=COLOURS["forecast"], linestyle="--", label="forecast")
+        ax.plot(
+            mdates.date2num(times_f),
+            mean,
+            color=COLOURS["forecast"],
+            linestyle="--",
+            label="forecast",
+        )
     if view.limit is not None:
         lines = view.limit
         for value, colour, style, label in (
@@ -90,8 +101,8 @@ def _draw(view: SeriesView, period: BillingPeriod, now: datetime) -> Figure:
         ):
             ax.axhline(value, color=COLOURS[colour], linestyle=style, linewidth=1.3, label=label)
     if period.start <= now <= period.end:
-        ax.axvline(now, color=COLOURS["now"], linewidth=0.8)
-    ax.set_xlim(period.start, period.end)
+        ax.axvline(float(mdates.date2num(now)), color=COLOURS["now"], linewidth=0.8)
+    ax.set_xlim(float(mdates.date2num(period.start)), float(mdates.date2num(period.end)))
     ax.set_ylim(bottom=0)
     ax.set_ylabel(view.unit)
     ax.xaxis.set_major_locator(mdates.DayLocator(bymonthday=(1, 8, 15, 22)))
