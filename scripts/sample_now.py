@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from jobs.collect.sources.focus_file import FocusFile  # noqa: E402
+from jobs.collect.sources.focus_file import FocusFile
 
 # An hour after the last window ends: that day is complete, and nothing looks stale.
 AFTER_LAST_WINDOW = timedelta(hours=1)
