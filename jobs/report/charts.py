@@ -3,7 +3,9 @@
 Only the object-oriented API is used (``Figure``, no pyplot), so no GUI backend is ever
 loaded. Text is drawn as paths, so the SVG needs no font on the reader's machine. Every
 ``id`` in a chart is prefixed with the series' key, so many charts can live in one HTML
-document without their ids (clip paths, glyphs) colliding.
+document without their ids (clip paths, glyphs) colliding. The drawn elements carry ids
+of their own (``<key>-usage``, ``-forecast``, ``-band``, ``-warning``, ``-critical``,
+``-limit``, ``-now``), so a reader or a test can find each line.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ def _draw(view: SeriesView, period: BillingPeriod, now: datetime) -> Figure:
             marker="o",
             markersize=2.5,
             label="usage so far" if view.cumulative else "level",
+            gid="usage",
         )
     projected = _forecast_line(view, period)
     if projected:
@@ -84,12 +87,14 @@ def _draw(view: SeriesView, period: BillingPeriod, now: datetime) -> Figure:
             color=COLOURS["band"],
             linewidth=0,
             label="80 % band",
+            gid="band",
         )
         ax.plot(
             mdates.date2num(times_f),
             mean,
             color=COLOURS["forecast"],
             linestyle="--",
+            gid="forecast",
             label="forecast",
         )
     if view.limit is not None:
@@ -99,9 +104,11 @@ def _draw(view: SeriesView, period: BillingPeriod, now: datetime) -> Figure:
             (lines.value * lines.critical, "critical", "-.", f"critical {lines.critical:.0%}"),
             (lines.value, "limit", "-", "hard limit" if lines.hard else "limit"),
         ):
-            ax.axhline(value, color=COLOURS[colour], linestyle=style, linewidth=1.3, label=label)
+            ax.axhline(
+                value, color=COLOURS[colour], linestyle=style, lw=1.3, label=label, gid=colour
+            )
     if period.start <= now <= period.end:
-        ax.axvline(float(mdates.date2num(now)), color=COLOURS["now"], linewidth=0.8)
+        ax.axvline(float(mdates.date2num(now)), color=COLOURS["now"], linewidth=0.8, gid="now")
     ax.set_xlim(float(mdates.date2num(period.start)), float(mdates.date2num(period.end)))
     ax.set_ylim(bottom=0)
     ax.set_ylabel(view.unit)
