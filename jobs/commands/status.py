@@ -50,11 +50,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=_run)
 
 
+def _file_name(path: Path) -> str:
+    """How messages name the limits file: as given, or limits.yaml for the default."""
+    return DEFAULT_LIMITS_FILE.name if path == DEFAULT_LIMITS_FILE else str(path)
+
+
 def _run(args: argparse.Namespace) -> int:
     limits = load_limits(args.limits)
     now = parse_now(args.now)
     with db.connect(settings.database().dsn) as conn:
-        findings = read.gather(conn, limits, args.limits.name, now)
+        findings = read.gather(conn, limits, _file_name(args.limits), now)
     verdict = checks.judge(findings, timedelta(hours=args.stale_after_hours))
     if args.format == "json":
         sys.stdout.write(json.dumps(checks.as_json(verdict), indent=2) + "\n")
