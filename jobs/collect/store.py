@@ -32,11 +32,10 @@ class Written:
     unchanged: int = 0
 
 
-def check_schema(conn: psycopg.Connection) -> None:
+def check_schema(conn: psycopg.Connection, tables: Sequence[str] = REQUIRED_TABLES) -> None:
+    """Raise ConfigError naming the ``tables`` that do not exist (the schema is not up)."""
     with wrap_errors("checking the schema"):
-        rows = conn.execute(
-            query("collect", "missing_tables"), {"names": list(REQUIRED_TABLES)}
-        ).fetchall()
+        rows = conn.execute(query("collect", "missing_tables"), {"names": list(tables)}).fetchall()
     if rows:
         missing = ", ".join(r[0] for r in rows)
         raise ConfigError(
