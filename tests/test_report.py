@@ -13,7 +13,7 @@ import pytest
 
 from jobs import outputs
 from jobs.errors import ConfigError
-from tests.test_recommend import rows, run, write_daily
+from tests.support.cli import rows, run, write_daily
 
 NOW = "2026-11-20T12:30"
 OCT_1 = datetime(2026, 10, 1)

@@ -16,7 +16,7 @@ from jobs.limits.loader import load
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.status import checks
 from jobs.usage import BillingPeriod
-from tests.test_recommend import run, write_daily
+from tests.support.cli import run, write_daily
 
 NOW = datetime(2026, 11, 20, 12, 30)
 NOW_ARG = NOW.isoformat()

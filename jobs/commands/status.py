@@ -12,8 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from jobs import db, settings
-from jobs.commands.recommend import _now as parse_now
-from jobs.commands.recommend import _positive
+from jobs.commands.options import parse_now, positive
 from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.status import checks, read
@@ -41,7 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--stale-after-hours",
-        type=_positive(float),
+        type=positive(float),
         default=DEFAULT_STALE_AFTER_HOURS,
         metavar="H",
         help="a source whose last success is older than this is stale (default 2)",
