@@ -174,11 +174,15 @@ def test_the_collection_summary_shows_the_run_and_the_open_recommendations() -> 
     steps = load("collect")["jobs"]["collect"]["steps"]
     runs = [s.get("run", "") for s in steps]
     collect = next(s for s in steps if s.get("id") == "collect")
-    assert collect["run"] == "python -m jobs collect"  # writes $GITHUB_STEP_SUMMARY itself
+    # Both append their Markdown to $GITHUB_STEP_SUMMARY themselves: the run summary, then
+    # the report's (states, breaches, the open recommendations).
+    assert collect["run"] == "python -m jobs collect"
     assert collect["continue-on-error"] is True
-    assert any(
-        'recommendations list --format markdown >> "$GITHUB_STEP_SUMMARY"' in r for r in runs
+    assert runs.index("python -m jobs recommend") < runs.index(
+        "python -m jobs report --out report.html"
     )
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact"))
+    assert upload["with"]["path"] == "report.html"
     last = steps[-1]
     assert last["if"] == "steps.collect.outcome == 'failure'" and "exit 1" in last["run"]
 
@@ -209,7 +213,7 @@ def test_the_workflows_run_these_commands() -> None:
         ("limits", "diff"),
         ("collect",),
         ("recommend",),
-        ("recommendations", "list"),
+        ("report",),
         ("schema", "show"),
     }
 
