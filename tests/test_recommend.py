@@ -345,3 +345,28 @@ def test_list_as_markdown_for_the_job_summary(
         f"| HIGH | PENDING | Risk: VERCEL_BANDWIDTH will hit a hard limit on vercel-hobby | "
         f"-100% | n/a | 2026-11-26 | `{rid}` |"
     ) in out
+
+
+def test_a_limit_already_reached_shows_when_it_was_reached(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    migrated_db: str,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", migrated_db)
+    write_daily(migrated_db, datetime(2026, 11, 1), [8.0] * 19)  # 104 GB by the end of Nov 13
+    recommend(capsys, limits_file(tmp_path, revenue=7200, share=0.5))
+    (rec,) = recommendations(migrated_db)
+    assert rec["projectedBreachAt"] == datetime(2026, 11, 14)
+    assert "reached around 2026-11-14" in rec["reasoning"]
+    assert rec["priority"] == "CRITICAL"
+    # The pause that still matters is the one from now on: Nov 20 to Dec 1, 264 h at $5/h.
+    assert rec["revenueAtRisk"] == pytest.approx(264 * 5)
+    (a,) = rows(
+        migrated_db,
+        """SELECT "breachAt", state FROM "UsageAssessment"
+                                WHERE service = %s AND "metricType" = %s""",
+        SERVICE,
+        METRIC,
+    )
+    assert (a["breachAt"], a["state"]) == (datetime(2026, 11, 14), "CRITICAL")
