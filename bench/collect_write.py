@@ -50,22 +50,9 @@ COPY = (
 
 
 def raw_copy(conn: psycopg.Connection, rows: list[MetricRow]) -> None:
-    import json
-
     with conn.transaction(), conn.cursor() as cur, cur.copy(COPY) as copy:
         for r in rows:
-            copy.write_row(
-                (
-                    r.service,
-                    r.metric_type,
-                    r.value,
-                    r.unit,
-                    r.start,
-                    r.end,
-                    r.source,
-                    json.dumps(r.metadata, sort_keys=True),
-                )
-            )
+            copy.write_row(r.copy_values())
 
 
 def storage_path(conn: psycopg.Connection, rows: list[MetricRow]) -> store.Written:

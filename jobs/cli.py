@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "jobs.commands.collect",
     "jobs.commands.recommend",
     "jobs.commands.prisma",
+    "jobs.commands.status",
+    "jobs.commands.report",
 )
 
 

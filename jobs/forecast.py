@@ -320,10 +320,11 @@ class Forecast:
     points: int
     first_day: date | None
     last_day: date | None
-    # The projected path, one value per day after ``last_day``: mean and upper edge.
+    # The projected path, one value per day after ``last_day``: mean and the band's edges.
     day_starts: tuple[datetime, ...] = ()
     path: tuple[float, ...] = ()
     path_upper: tuple[float, ...] = ()
+    path_lower: tuple[float, ...] = ()
 
     def exceedance_probability(self, limit: float) -> float:
         """P(usage at period end >= limit) under a normal error with this forecast's sigma."""
@@ -417,12 +418,13 @@ def forecast(
         path = so_far + np.cumsum(predicted * weights)
         spread = fit.total_std(steps, weights)
         mean, sigma = float(path[-1]), float(spread[-1])
-        lower = max(so_far, mean - Z80 * sigma)
+        floor = so_far  # a counter never falls below what it has already counted
     else:
         path, spread = predicted, fit.day_std(steps)
         mean = float(path[to_period_end - 1])
         sigma = float(spread[to_period_end - 1])
-        lower = max(0.0, mean - Z80 * sigma)
+        floor = 0.0
+    lower = max(floor, mean - Z80 * sigma)
     return Forecast(
         method=method,
         period_end=period_end,
@@ -441,6 +443,7 @@ def forecast(
         day_starts=day_starts,
         path=tuple(float(v) for v in path),
         path_upper=tuple(float(v) for v in path + Z80 * spread),
+        path_lower=tuple(float(v) for v in np.maximum(path - Z80 * spread, floor)),
     )
 
 

@@ -18,7 +18,7 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -28,9 +28,14 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
+from jobs.collect import store as metrics_store
+from jobs.collect.records import MetricRow
+from jobs.limits import store as limits_store
+from jobs.limits.model import LimitRow
 from jobs.model import METRIC_TYPES, PRIORITIES, SERVICES, STATUSES, canonical_unit
+from jobs.recommend import review
+from jobs.recommend import store as recommendations_store
 from jobs.schema import migrate
 from jobs.schema.plan import ENUM_NAMES, SCHEMA_PLAN, TABLE_NAMES
 from jobs.usage import BillingPeriod, period_usage
@@ -261,14 +266,9 @@ def test_rows_prisma_writes_read_back_equal_in_python(
 
 
 def write_like_the_jobs(dsn: str) -> dict[str, Any]:
-    """Rows as the jobs write them, with plain parameterized SQL; the database fills ids,
-    createdAt and updatedAt.
-
-    Stand-ins for writers being built on other branches; plug them in here when they land:
-    the collectors' metric upsert (InfrastructureMetric), the limits sync from limits.yaml
-    (InfrastructureLimit) and the recommender (UpgradeRecommendation with evidence and
-    review history).
-    """
+    """Rows written by the jobs' own writers: the collectors' metric upsert, the limits sync
+    and the recommender's insert and review; the database fills ids, createdAt, updatedAt.
+    Returns the recommendation's evidence and review history as Python reads them back."""
     evidence = {
         "window": {"from": "2026-10-01T00:00:00Z", "to": "2026-11-25T00:00:00Z", "days": 55},
         "methods": ["least_squares", "backtest"],
@@ -276,74 +276,84 @@ def write_like_the_jobs(dsn: str) -> dict[str, Any]:
         "backtestError": 0.0731,
         "notes": "Zürich — 東京 🚀 'quoted' \"double\"",
     }
-    history = [
-        {"at": "2026-11-24T08:00:00Z", "by": "jobs", "from": None, "to": "PENDING", "note": ""},
-        {"at": "2026-11-25T09:15:00Z", "by": "alice", "from": "PENDING", "to": "REVIEWED",
-         "note": "checked", "reason": "usage confirmed"},
-    ]  # fmt: skip
-    with psycopg.connect(dsn) as conn:
-        for i, metric in enumerate(METRIC_TYPES):
-            start = datetime(2026, 11, 2, i, 0, 0, 456789)  # stored rounded to milliseconds
-            conn.execute(
-                """INSERT INTO "InfrastructureMetric"
-                       (service, "metricType", value, unit, "timestamp", "windowEnd", source,
-                        metadata)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-                [
-                    SERVICES[i % len(SERVICES)],
-                    metric,
-                    0.1 * (i + 1),
-                    canonical_unit(metric),
-                    start,
-                    start + timedelta(hours=1),
-                    "jobs:vercel",
-                    Jsonb({"charge": {"ServiceName": f"Service {i}"}, "rows": i}),
-                ],
-            )
-        for i, service in enumerate(SERVICES):
-            conn.execute(
-                """INSERT INTO "InfrastructureLimit"
-                       (service, "metricType", plan, "limitValue", unit, "warningThreshold",
-                        "criticalThreshold", "includedAmount", "overageUnitPrice", "isHardLimit",
-                        "sourceUrl", "sourceDate", "updatedBy")
-                   VALUES (%s, %s, 'hobby', %s, %s, 0.7, 0.85, %s, 0.15, %s, %s, %s, %s)""",
-                [
-                    service,
-                    METRIC_TYPES[i],
-                    100.0 + i,
-                    canonical_unit(METRIC_TYPES[i]),
-                    100.0 + i,
-                    i % 2 == 0,
-                    "https://vercel.com/docs/limits",
-                    date(2026, 11, 25),
-                    "limits.yaml",
-                ],
-            )
-        conn.execute(
-            """INSERT INTO "UpgradeRecommendation"
-                   (service, "currentPlan", "recommendedPlan", priority, status, title, reasoning,
-                    "currentUsage", "projectedUsage", "projectedBreachAt", "currentMonthlyCost",
-                    "projectedMonthlyCost", "upgradedMonthlyCost", "overageAvoided",
-                    "revenueAtRisk", roi, "paybackDays", confidence, evidence, "reviewHistory",
-                    "reviewedBy", "reviewedAt", "expiresAt", "lastSeenAt")
-               VALUES ('VERCEL_BANDWIDTH', 'hobby', 'pro', 'HIGH', 'REVIEWED', %s, %s, %s, %s,
-                       %s, 0, 35.5, 20, 15.5, 1200.25, 0.775, 16.5, 0.82, %s, %s, 'alice', %s, %s,
-                       %s)
-            """,
-            [
-                "Move to Pro before bandwidth runs out",
-                "Forecast crosses 100 GB on 2026-11-28",
-                Jsonb({"BANDWIDTH_GB": 84.2}),
-                Jsonb({"BANDWIDTH_GB": 131.9}),
-                datetime(2026, 11, 28, 6, 30, 0, 250000),
-                Jsonb(evidence),
-                Jsonb(history),
-                datetime(2026, 11, 25, 9, 15),
-                datetime(2026, 12, 1),
-                datetime(2026, 11, 25, 9, 45),
-            ],
+    metrics = [
+        MetricRow(
+            SERVICES[i % len(SERVICES)],
+            metric,
+            0.1 * (i + 1),
+            datetime(2026, 11, 2, i, 0, 0, 456789),  # stored rounded to milliseconds
+            datetime(2026, 11, 2, i + 1, 0, 0, 456789),
+            "jobs:vercel",
+            {"charge": {"ServiceName": f"Service {i}"}, "rows": i},
         )
-    return {"evidence": evidence, "reviewHistory": history}
+        for i, metric in enumerate(METRIC_TYPES)
+    ]
+    limits = [
+        LimitRow(
+            service=service,
+            metric_type=METRIC_TYPES[i],
+            plan="hobby",
+            limit_value=100.0 + i,
+            unit=canonical_unit(METRIC_TYPES[i]),
+            warning=0.7,
+            critical=0.85,
+            included_amount=100.0 + i,
+            overage_unit_price=0.15,
+            is_hard=i % 2 == 0,
+            source_url="https://vercel.com/docs/limits",
+            source_date=date(2026, 11, 25),
+        )
+        for i, service in enumerate(SERVICES)
+    ]
+    with psycopg.connect(dsn) as conn:
+        conn.autocommit = True
+        metrics_store.prepare(conn)
+        metrics_store.write(
+            conn, "jobs:vercel", metrics, through=None, run_id="prisma", at=datetime(2026, 11, 25)
+        )
+        for row in limits:
+            limits_store.upsert(conn, "public", row, "limits.yaml")
+        conn.autocommit = False
+        with conn.transaction():
+            rid = recommendations_store.insert_recommendation(
+                conn,
+                {
+                    "service": "VERCEL_BANDWIDTH",
+                    "current_plan": "hobby",
+                    "recommended_plan": "pro",
+                    "priority": "HIGH",
+                    "title": "Move to Pro before bandwidth runs out",
+                    "reasoning": "Forecast crosses 100 GB on 2026-11-28",
+                    "current_usage": {"BANDWIDTH_GB": 84.2},
+                    "projected_usage": {"BANDWIDTH_GB": 131.9},
+                    "breach_at": datetime(2026, 11, 28, 6, 30, 0, 250000),
+                    "current_cost": 0,
+                    "projected_cost": 35.5,
+                    "upgraded_cost": 20,
+                    "overage_avoided": 15.5,
+                    "revenue_at_risk": 1200.25,
+                    "roi": 0.775,
+                    "payback_days": 16.5,
+                    "confidence": 0.82,
+                    "evidence": evidence,
+                    "expires_at": datetime(2026, 12, 1),
+                    "now": datetime(2026, 11, 25, 9, 45),
+                },
+            )
+        review.change_status(
+            conn,
+            rid,
+            "review",
+            by="alice",
+            now=datetime(2026, 11, 25, 9, 15),
+            note="checked",
+            reason="not-needed",
+        )
+        (stored,) = conn.execute(
+            """SELECT evidence, "reviewHistory" FROM "UpgradeRecommendation" WHERE id = %s""",
+            [rid],
+        ).fetchall()
+    return {"evidence": stored[0], "reviewHistory": stored[1]}
 
 
 def test_rows_the_jobs_write_read_back_equal_through_prisma(

@@ -3,50 +3,18 @@
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg.rows import dict_row
 
-from jobs.cli import main
-from jobs.collect import store as metrics_store
-from jobs.collect.records import MetricRow
 from jobs.paths import DEFAULT_LIMITS_FILE
+from tests.support.cli import rows, run, write_daily
 
 NOW = "2026-11-20T12:00"
 SERVICE, METRIC = "VERCEL_BANDWIDTH", "BANDWIDTH_GB"
-
-
-def write_daily(
-    dsn: str,
-    first: datetime,
-    amounts: list[float],
-    source: str = "vercel-billing",
-    service: str = SERVICE,
-    metric: str = METRIC,
-) -> None:
-    """Daily windows through the collection job's own storage path."""
-    rows = [
-        MetricRow(
-            service,
-            metric,
-            amount,
-            first + timedelta(days=i),
-            first + timedelta(days=i + 1),
-            source,
-        )
-        for i, amount in enumerate(amounts)
-    ]
-    with psycopg.connect(dsn) as conn:
-        conn.autocommit = True
-        metrics_store.prepare(conn)
-        metrics_store.write(
-            conn, source, rows, through=None, run_id=str(uuid.uuid4()), at=datetime(2026, 11, 20)
-        )
 
 
 @pytest.fixture
@@ -76,25 +44,10 @@ def limits_file(
     return path
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """The CLI in-process; usage errors (argparse's SystemExit) come back as exit code 2."""
-    try:
-        code = main(list(argv))
-    except SystemExit as exited:
-        code = int(exited.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def recommend(capsys: pytest.CaptureFixture[str], limits: Path, now: str = NOW, *extra: str) -> str:
     code, out, err = run(capsys, "recommend", "--limits", str(limits), "--now", now, *extra)
     assert code == 0, err
     return out
-
-
-def rows(dsn: str, query: str, *params: Any) -> list[dict[str, Any]]:
-    with psycopg.connect(dsn) as conn, conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query, params).fetchall()
 
 
 def recommendations(dsn: str) -> list[dict[str, Any]]:
@@ -377,3 +330,43 @@ def test_bad_input_is_one_line(capsys: pytest.CaptureFixture[str], db: str, tmp_
     broken.write_text("limits: [")
     code, _, err = run(capsys, "recommend", "--limits", str(broken))
     assert code == 2 and len(err.splitlines()) == 1 and "broken.yaml" in err
+
+
+def test_list_as_markdown_for_the_job_summary(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "recommendations", "list", "--format", "markdown")
+    assert (code, out) == (0, "### Upgrade recommendations\n\nNo open recommendations.\n\n")
+    recommend(capsys, limits_file(tmp_path))
+    rid = recommendations(db)[0]["id"]
+    code, out, _ = run(capsys, "recommendations", "list", "--format", "markdown")
+    assert code == 0
+    assert (
+        f"| HIGH | PENDING | Risk: VERCEL_BANDWIDTH will hit a hard limit on vercel-hobby | "
+        f"-100% | n/a | 2026-11-26 | `{rid}` |"
+    ) in out
+
+
+def test_a_limit_already_reached_shows_when_it_was_reached(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    migrated_db: str,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", migrated_db)
+    write_daily(migrated_db, datetime(2026, 11, 1), [8.0] * 19)  # 104 GB by the end of Nov 13
+    recommend(capsys, limits_file(tmp_path, revenue=7200, share=0.5))
+    (rec,) = recommendations(migrated_db)
+    assert rec["projectedBreachAt"] == datetime(2026, 11, 14)
+    assert "reached around 2026-11-14" in rec["reasoning"]
+    assert rec["priority"] == "CRITICAL"
+    # The pause that still matters is the one from now on: Nov 20 to Dec 1, 264 h at $5/h.
+    assert rec["revenueAtRisk"] == pytest.approx(264 * 5)
+    (a,) = rows(
+        migrated_db,
+        """SELECT "breachAt", state FROM "UsageAssessment"
+                                WHERE service = %s AND "metricType" = %s""",
+        SERVICE,
+        METRIC,
+    )
+    assert (a["breachAt"], a["state"]) == (datetime(2026, 11, 14), "CRITICAL")

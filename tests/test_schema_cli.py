@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from jobs import settings
+from jobs import embedded, settings
 from jobs.cli import main
 from jobs.schema.plan import SCHEMA_PLAN
 
@@ -131,11 +133,18 @@ def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert len(err.splitlines()) == 1
 
 
-def test_embedded_default_without_database_url(tmp_path: Path) -> None:
-    database = settings.database(env={}, data_dir=tmp_path / "pgdata")
-    assert database.embedded
-    with psycopg.connect(database.dsn) as conn:
-        assert conn.execute("SELECT current_database()").fetchone() == ("monitoring",)
+def test_embedded_default_without_database_url() -> None:
+    # Outside pytest's basetemp, whose permissions the server's own user cannot traverse
+    # at exit; stopped here rather than left to the interpreter's exit.
+    root = Path(tempfile.mkdtemp(prefix="infra-monitoring-embedded-"))
+    try:
+        database = settings.database(env={}, data_dir=root / "pgdata")
+        assert database.embedded
+        with psycopg.connect(database.dsn) as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == ("monitoring",)
+    finally:
+        embedded.stop(root / "pgdata")
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_module_entry_point(db_env: str) -> None:

@@ -5,6 +5,7 @@ Pure values, no IO. Times are naive UTC datetimes (as stored in ``TIMESTAMP(3)``
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -46,6 +47,20 @@ class MetricRow:
     def key(self) -> tuple[str, str, str, datetime]:
         """The natural key of InfrastructureMetric."""
         return (self.service, self.metric_type, self.source, self.start)
+
+    def copy_values(self) -> tuple[object, ...]:
+        """The row for COPY (service, metricType, value, unit, timestamp, windowEnd, source,
+        metadata)."""
+        return (
+            self.service,
+            self.metric_type,
+            self.value,
+            self.unit,
+            self.start,
+            self.end,
+            self.source,
+            json.dumps(self.metadata, sort_keys=True),
+        )
 
 
 def converted(metric_type: str, quantity: float, unit: str) -> float:

@@ -8,7 +8,6 @@ The connection is in autocommit mode: nothing stays open while the sources are f
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,11 +32,10 @@ class Written:
     unchanged: int = 0
 
 
-def check_schema(conn: psycopg.Connection) -> None:
+def check_schema(conn: psycopg.Connection, tables: Sequence[str] = REQUIRED_TABLES) -> None:
+    """Raise ConfigError naming the ``tables`` that do not exist (the schema is not up)."""
     with wrap_errors("checking the schema"):
-        rows = conn.execute(
-            query("collect", "missing_tables"), {"names": list(REQUIRED_TABLES)}
-        ).fetchall()
+        rows = conn.execute(query("collect", "missing_tables"), {"names": list(tables)}).fetchall()
     if rows:
         missing = ", ".join(r[0] for r in rows)
         raise ConfigError(
@@ -90,18 +88,7 @@ def _merge(conn: psycopg.Connection, rows: Sequence[MetricRow]) -> Written:
     with conn.cursor() as cur:
         with cur.copy(query("collect", "copy_stage")) as copy:
             for r in rows:
-                copy.write_row(
-                    (
-                        r.service,
-                        r.metric_type,
-                        r.value,
-                        r.unit,
-                        r.start,
-                        r.end,
-                        r.source,
-                        json.dumps(r.metadata, sort_keys=True),
-                    )
-                )
+                copy.write_row(r.copy_values())
         counts = cur.execute(query("collect", "merge_stage")).fetchone()
     new, updated = (int(counts[0]), int(counts[1])) if counts else (0, 0)
     return Written(new, updated, len(rows) - new - updated)

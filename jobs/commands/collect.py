@@ -12,6 +12,7 @@ from jobs.collect import config as collect_config
 from jobs.collect import summary
 from jobs.collect.runner import collect
 from jobs.errors import CollectionBusy, ConfigError
+from jobs.outputs import append_step_summary
 from jobs.redact import scrub, secrets_from_env
 
 DEFAULT_LOCK_WAIT = 60.0
@@ -77,11 +78,5 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     secrets = secrets_from_env(os.environ)
     sys.stdout.write(scrub(summary.as_text(report), secrets))
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY", "").strip()
-    if step_summary:
-        try:
-            with open(step_summary, "a", encoding="utf-8") as out:
-                out.write(scrub(summary.as_markdown(report), secrets))
-        except OSError as exc:
-            print(f"warning: cannot write GITHUB_STEP_SUMMARY ({exc.strerror})", file=sys.stderr)
+    append_step_summary(scrub(summary.as_markdown(report), secrets))
     return report.exit_code

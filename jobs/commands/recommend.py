@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from jobs import db, settings
-from jobs.errors import ConfigError
+from jobs.commands.options import parse_now, positive
 from jobs.evaluation import Rules
 from jobs.forecast import forecast
 from jobs.lifecycle import ACTIONS, OPEN, REASONS, Status
@@ -20,32 +19,6 @@ from jobs.recommend.cases import service_cases
 from jobs.usage import BillingPeriod
 
 
-def _now(text: str | None) -> datetime:
-    """``--now`` (ISO 8601, UTC when no offset) or the clock; naive UTC like the tables."""
-    if text is None:
-        return datetime.now(UTC).replace(tzinfo=None)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(
-            f"--now {text!r} is not an ISO 8601 time (e.g. 2026-11-25T10:00)"
-        ) from None
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def _positive(kind: type) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
-        return value
-
-    return parse
-
-
 def register(commands: argparse._SubParsersAction) -> None:
     rec = commands.add_parser(
         "recommend", help="evaluate usage, forecast it and keep the upgrade recommendations"
@@ -54,37 +27,37 @@ def register(commands: argparse._SubParsersAction) -> None:
     rec.add_argument(
         "--for",
         dest="for_points",
-        type=_positive(int),
+        type=positive(int),
         default=2,
         help="collections a new state must hold before it is raised (default 2)",
     )
     rec.add_argument(
         "--stale-after-hours",
-        type=_positive(float),
+        type=positive(float),
         default=36.0,
         help="a series with no newer point is NO_DATA (default 36)",
     )
     rec.add_argument(
         "--snooze-days",
-        type=_positive(float),
+        type=positive(float),
         default=14.0,
         help="a dismissed advice stays quiet unless its priority rises (default 14)",
     )
     rec.add_argument(
         "--expire-after-days",
-        type=_positive(float),
+        type=positive(float),
         default=3.0,
         help="open advice whose condition has not held this long expires (default 3)",
     )
     rec.add_argument(
         "--ttl-days",
-        type=_positive(float),
+        type=positive(float),
         default=30.0,
         help="expiry date of a new recommendation (default 30)",
     )
     rec.add_argument(
         "--lookback-days",
-        type=_positive(int),
+        type=positive(int),
         default=90,
         help="days of history a forecast may use (default 90)",
     )
@@ -94,7 +67,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "backtest", help="print each series' forecast methods and their measured errors"
     )
     _common(bt)
-    bt.add_argument("--lookback-days", type=_positive(int), default=90)
+    bt.add_argument("--lookback-days", type=positive(int), default=90)
     bt.set_defaults(run=_backtest)
 
     recs = commands.add_parser("recommendations", help="list, show and review recommendations")
@@ -107,7 +80,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="only these statuses (repeatable)",
     )
     listing.add_argument("--all", action="store_true", help="every status")
-    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     listing.set_defaults(run=_list)
     show = actions.add_parser("show", help="explain one recommendation")
     show.add_argument("id")
@@ -133,7 +106,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _recommend(args: argparse.Namespace) -> int:
     limits = load_limits(args.limits)
-    now = _now(args.now)
+    now = parse_now(args.now)
     config = engine.Settings(
         rules=Rules(args.for_points, timedelta(hours=args.stale_after_hours)),
         lookback=timedelta(days=args.lookback_days),
@@ -149,7 +122,7 @@ def _recommend(args: argparse.Namespace) -> int:
 
 def _backtest(args: argparse.Namespace) -> int:
     limits = load_limits(args.limits)
-    now = _now(args.now)
+    now = parse_now(args.now)
     today = datetime.combine(now.date(), datetime.min.time())
     period = BillingPeriod.containing(now)
     with db.connect(settings.database().dsn) as conn:
@@ -177,6 +150,8 @@ def _list(args: argparse.Namespace) -> int:
         rows = store.list_recommendations(conn, statuses)
     if args.format == "json":
         print(json.dumps(rows, default=str, indent=2))
+    elif args.format == "markdown":
+        print(explain.recommendation_markdown(rows))
     else:
         print(explain.recommendation_table(rows))
     return 0
@@ -195,7 +170,7 @@ def _change(args: argparse.Namespace) -> int:
             args.id,
             args.verb,
             by=args.by,
-            now=_now(None),
+            now=parse_now(None),
             note=args.note,
             reason=args.reason,
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from jobs.evaluation import Thresholds  # the alert thresholds the evaluation applies
 from jobs.model import canonical_unit
 
 # The natural key of a limit (the table's unique index) and the columns the file decides.
@@ -56,17 +57,6 @@ class Source:
     name: str
     url: str
     read: date
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Fractions of the limit: WARNING from ``warning``, CRITICAL from ``critical``; an
-    alert resolves only below ``resolve`` (hysteresis). 0 < resolve <= warning < critical <= 1.
-    """
-
-    warning: float
-    critical: float
-    resolve: float
 
 
 @dataclass(frozen=True)

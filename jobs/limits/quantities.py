@@ -109,3 +109,15 @@ def describe_price(value: float, metric_type: str) -> str:
     # One of a plural canonical unit: per minute, per CPU-hour (ms is not a plural).
     one = unit[:-1] if unit.endswith("s") and unit != "ms" else unit
     return f"${number(value)} per {one}"
+
+
+def approximate(value: float, metric_type: str) -> str:
+    """A measured amount for people, to 3-4 significant digits: 6.78M requests, 566.5 GB."""
+    unit = canonical_unit(metric_type)
+    if unit in COUNTS:
+        for suffix, factor in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+            if abs(value) >= factor:
+                return f"{value / factor:.3g}{suffix} {unit}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f} {unit}"
+    return f"{value:.4g} {unit}"

@@ -49,11 +49,7 @@ def _terms(limit: Limit) -> MetricTerms:
             hard=limit.is_hard,
             draws_credit=limit.kind is LimitKind.CREDIT,
         ),
-        thresholds=Thresholds(
-            warning=limit.thresholds.warning,
-            critical=limit.thresholds.critical,
-            resolve=limit.thresholds.resolve,
-        ),
+        thresholds=limit.thresholds,
         alerting=alerting,
     )
 

@@ -28,7 +28,7 @@ from jobs.forecast import DailySeries, Forecast, forecast
 from jobs.lifecycle import Status, snoozed, transition
 from jobs.model import AGGREGATION
 from jobs.recommend import explain, store
-from jobs.recommend.cases import MetricTerms, ServiceCase
+from jobs.recommend.cases import MetricTerms, PlanCase, ServiceCase
 from jobs.usage import BillingPeriod
 
 LOCK_KEY = "infra-monitoring:recommend"
@@ -53,6 +53,17 @@ class Assessment:
     evaluation: Evaluation
     forecast: Forecast | None
     so_far: float | None
+    reached_at: datetime | None = None  # since when usage has been at or over the limit
+
+    @property
+    def breach_at(self) -> datetime | None:
+        """When usage reached the limit: in the data if it already has, else forecast."""
+        if self.reached_at is not None:
+            return self.reached_at
+        limit = self.terms.terms.limit
+        if self.forecast is None or not math.isfinite(limit):
+            return None
+        return self.forecast.breach_at(limit)
 
 
 @dataclass
@@ -109,9 +120,10 @@ def assess(
             if fitted
             else None
         )
+        series_points = points.get(key, [])
         if terms.alerting:
             evaluation = evaluate_series(
-                points.get(key, []), terms.terms.limit, terms.thresholds, settings.rules, now
+                series_points, terms.terms.limit, terms.thresholds, settings.rules, now
             )
         else:
             evaluation = Evaluation(State.OK, None, None, None, None, None, "no allowance")
@@ -124,12 +136,24 @@ def assess(
                 evaluation,
                 prediction,
                 fitted[1] if fitted else None,
+                reached_since(series_points, terms.terms.limit),
             )
         )
     return results
 
 
-def outlooks_for(assessments: Sequence[Assessment], target: Any) -> list[MetricOutlook]:
+def reached_since(points: Sequence[tuple[datetime, float]], limit: float) -> datetime | None:
+    """The start of the newest unbroken run of points at or over ``limit`` (None if the
+    newest point is under it)."""
+    since = None
+    for at, value in sorted(points, reverse=True):
+        if value < limit:
+            break
+        since = at
+    return since
+
+
+def outlooks_for(assessments: Sequence[Assessment], target: PlanCase) -> list[MetricOutlook]:
     """The metrics that drive an upgrade: every assessed metric with a forecast."""
     outlooks = []
     for a in assessments:
@@ -279,7 +303,7 @@ def _assessment_row(a: Assessment, period: BillingPeriod, now: datetime) -> dict
         "mean": f.mean if f else None,
         "lower": f.lower if f else None,
         "upper": f.upper if f else None,
-        "breach_at": f.breach_at(limit) if f and math.isfinite(limit) else None,
+        "breach_at": a.breach_at,
         "breach_at_upper": f.breach_at(limit, upper=True) if f and math.isfinite(limit) else None,
         "backtest": explain.forecast_evidence(f) if f else {},
         "points": f.points if f else 0,

@@ -15,7 +15,7 @@ from jobs.forecast import Forecast
 from jobs.usage import BillingPeriod
 
 if TYPE_CHECKING:
-    from jobs.recommend.engine import Assessment, Settings
+    from jobs.recommend.engine import Assessment, RunSummary, Settings
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -66,7 +66,7 @@ def reasoning(a: Advice, drivers: Sequence[Assessment]) -> str:
         if d.forecast is None:
             continue
         limit = d.terms.terms.limit
-        breach = d.forecast.breach_at(limit) if math.isfinite(limit) else None
+        breach = d.breach_at
         kind = "hard limit" if d.terms.terms.hard else "allowance"
         parts.append(
             f"{d.metric_type} is at {d.so_far:,.4g} {d.terms.unit} and heads for "
@@ -87,6 +87,12 @@ def reasoning(a: Advice, drivers: Sequence[Assessment]) -> str:
             "reported as a risk."
         )
     return " ".join(parts)
+
+
+def _first_breach(drivers: Sequence[Assessment], *, hard_only: bool) -> datetime | None:
+    """The earliest time a driving limit was (in the data) or will be (forecast) reached."""
+    times = [d.breach_at for d in drivers if d.breach_at and (d.terms.terms.hard or not hard_only)]
+    return min(times) if times else None
 
 
 def confidence(drivers: Sequence[Assessment]) -> float:
@@ -162,7 +168,7 @@ def recommendation_values(
         "reasoning": reasoning(a, drivers),
         "current_usage": {d.metric_type: d.so_far for d in drivers},
         "projected_usage": {d.metric_type: d.forecast.mean for d in drivers if d.forecast},
-        "breach_at": a.hard_breach_at or a.breach_at,
+        "breach_at": _first_breach(drivers, hard_only=a.hard_breach_at is not None),
         "current_cost": a.current_cost,
         "projected_cost": m.projected_cost,
         "upgraded_cost": m.upgraded_cost,
@@ -296,7 +302,27 @@ def recommendation_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def run_summary(summary: Any) -> str:
+def recommendation_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    """The list for a GitHub job summary; stable and short when there is nothing."""
+    if not rows:
+        return "### Upgrade recommendations\n\nNo open recommendations.\n"
+    lines = [
+        "### Upgrade recommendations",
+        "",
+        "| priority | status | recommendation | ROI | payback | breach | id |",
+        "|---|---|---|---:|---:|---|---|",
+    ]
+    for r in rows:
+        payback = "n/a" if r["payback_days"] is None else f"{r['payback_days']:.1f} d"
+        breach = f"{r['breach_at']:%Y-%m-%d}" if r.get("breach_at") else ""
+        lines.append(
+            f"| {r['priority']} | {r['status']} | {r['title']} | {_ratio(r['roi'])} | {payback} "
+            f"| {breach} | `{r['id']}` |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def run_summary(summary: RunSummary) -> str:
     """The terminal report of one recommend run."""
     lines = [f"period {summary.period.start:%Y-%m-%d} .. {summary.period.end:%Y-%m-%d}"]
     for a in summary.assessments:

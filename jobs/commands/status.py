@@ -1,0 +1,67 @@
+"""``python -m jobs status``: one screen saying whether the deployment is healthy.
+
+Exit 0 healthy, 1 unhealthy (each problem one line), 2 bad configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from jobs import db, settings
+from jobs.commands.options import parse_now, positive
+from jobs.limits.loader import load as load_limits
+from jobs.paths import DEFAULT_LIMITS_FILE
+from jobs.status import checks, read
+
+DEFAULT_STALE_AFTER_HOURS = 2.0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "status",
+        help="verify the deployment: schema, limits, sources, services in WARNING/CRITICAL",
+        description=(
+            "Check that every schema object exists with the shape sql/ defines, that "
+            "InfrastructureLimit matches the limits file, that every source collected "
+            "recently, and which services are in WARNING, CRITICAL or NO_DATA. Exit 0: "
+            "healthy; 1: a problem (one line each); 2: bad configuration."
+        ),
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--limits",
+        type=Path,
+        default=DEFAULT_LIMITS_FILE,
+        help="the limits file the table should match (default: limits.yaml)",
+    )
+    parser.add_argument(
+        "--stale-after-hours",
+        type=positive(float),
+        default=DEFAULT_STALE_AFTER_HOURS,
+        metavar="H",
+        help="a source whose last success is older than this is stale (default 2)",
+    )
+    parser.add_argument("--now", help="check as of this UTC time (ISO 8601; default: now)")
+    parser.set_defaults(run=_run)
+
+
+def _file_name(path: Path) -> str:
+    """How messages name the limits file: as given, or limits.yaml for the default."""
+    return DEFAULT_LIMITS_FILE.name if path == DEFAULT_LIMITS_FILE else str(path)
+
+
+def _run(args: argparse.Namespace) -> int:
+    limits = load_limits(args.limits)
+    now = parse_now(args.now)
+    with db.connect(settings.database().dsn) as conn:
+        findings = read.gather(conn, limits, _file_name(args.limits), now)
+    verdict = checks.judge(findings, timedelta(hours=args.stale_after_hours))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(checks.as_json(verdict), indent=2) + "\n")
+    else:
+        sys.stdout.write(checks.as_text(verdict))
+    return verdict.exit_code

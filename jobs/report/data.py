@@ -1,0 +1,182 @@
+"""What the report shows, read from the database and limits.yaml.
+
+Every series a chart is drawn for: each metric the active plan of a service limits, and
+each series with usage this period (costs are a table of their own, not charts). For
+each: the period's points (usage so far, or the level), the active plan's limit and
+thresholds, the forecast recomputed as ``recommend`` computes it (``jobs.forecast``), and
+the state ``recommend`` stored in ``UsageAssessment``. Plus the open recommendations and
+the spend so far.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from jobs import assessments
+from jobs.assessments import StoredAssessment
+from jobs.collect import store as collect_store
+from jobs.forecast import Forecast, forecast
+from jobs.lifecycle import OPEN
+from jobs.limits.model import LimitsFile
+from jobs.model import AGGREGATION, METRIC_TYPES, SERVICES, canonical_unit
+from jobs.recommend import engine
+from jobs.recommend import store as recommend_store
+from jobs.recommend.cases import service_cases
+from jobs.usage import BillingPeriod, period_usage
+
+COST_METRIC = "COST_USD"
+REQUIRED_TABLES = ("InfrastructureMetric", "UsageAssessment", "UpgradeRecommendation")
+
+
+@dataclass(frozen=True)
+class LimitLines:
+    value: float  # the active plan's limit, canonical unit
+    warning: float  # fractions of the limit
+    critical: float
+    hard: bool
+
+
+@dataclass(frozen=True)
+class SeriesView:
+    service: str
+    metric_type: str
+    unit: str
+    plan: str | None  # the service's active plan, when limits.yaml names one
+    limit: LimitLines | None  # None: the active plan sets no limit on this metric
+    cumulative: bool  # usage adds up over the period (else a level)
+    points: tuple[tuple[datetime, float], ...]  # this period: usage so far, or the level
+    forecast: Forecast | None
+    assessment: StoredAssessment | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.service}-{self.metric_type}"
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.points)
+
+
+@dataclass(frozen=True)
+class OpenRecommendation:
+    id: str
+    service: str
+    current_plan: str
+    recommended_plan: str
+    priority: str
+    status: str
+    title: str
+    roi: float | None
+    payback_days: float | None
+    overage_avoided: float
+    revenue_at_risk: float
+    breach_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    now: datetime
+    period: BillingPeriod
+    series: tuple[SeriesView, ...]
+    recommendations: tuple[OpenRecommendation, ...]
+    costs: dict[str, float]  # service -> USD so far this period
+
+
+def _order(services: list[str]) -> Callable[[tuple[str, str]], tuple[int, int]]:
+    """Services in the order limits.yaml lists them (then the rest), metrics as sql/ does."""
+    rank: dict[str, int] = {}
+    for service in [*services, *SERVICES]:
+        rank.setdefault(service, len(rank))
+
+    def key(series: tuple[str, str]) -> tuple[int, int]:
+        return (rank[series[0]], METRIC_TYPES.index(series[1]))
+
+    return key
+
+
+def _recommendation(row: dict[str, Any]) -> OpenRecommendation:
+    return OpenRecommendation(
+        id=row["id"],
+        service=row["service"],
+        current_plan=row["current_plan"],
+        recommended_plan=row["recommended_plan"],
+        priority=row["priority"],
+        status=row["status"],
+        title=row["title"],
+        roi=row["roi"],
+        payback_days=row["payback_days"],
+        overage_avoided=float(row["overage_avoided"]),
+        revenue_at_risk=float(row["revenue_at_risk"]),
+        breach_at=row["breach_at"],
+    )
+
+
+def gather(
+    conn: psycopg.Connection, limits: LimitsFile, now: datetime, lookback: timedelta
+) -> ReportData:
+    """Everything the report draws, as of ``now`` (naive UTC), in one read-only pass."""
+    collect_store.check_schema(conn, REQUIRED_TABLES)
+    period = BillingPeriod.containing(now)
+    today = datetime.combine(now.date(), datetime.min.time())
+    with conn.transaction():
+        daily = recommend_store.daily_series(conn, today - lookback, today)
+        points = recommend_store.period_points(conn, period.start, period.end)
+        stored = {a.key: a for a in assessments.read_period(conn, period)}
+        open_rows = recommend_store.list_recommendations(conn, sorted(s.value for s in OPEN))
+        usage = period_usage(conn, period)
+
+    limited: dict[tuple[str, str], tuple[str, LimitLines | None]] = {}
+    for case in service_cases(limits):
+        for metric, terms in case.current.metrics.items():
+            lines = (
+                LimitLines(
+                    terms.terms.limit,
+                    terms.thresholds.warning,
+                    terms.thresholds.critical,
+                    terms.terms.hard,
+                )
+                if terms.alerting and math.isfinite(terms.terms.limit)
+                else None
+            )
+            limited[(case.service, metric)] = (case.current.plan.name, lines)
+    plans = {s.service: s.plan for s in limits.services}
+    keys = {k for k in limited if limited[k][1] is not None} | {
+        k for k in points if k[1] != COST_METRIC
+    }
+
+    series = []
+    order = _order(list(plans))
+    for service, metric in sorted(keys, key=order):
+        fitted = engine.series_input(daily.get((service, metric), []), metric, period, today)
+        predicted = (
+            forecast(fitted[0], so_far=fitted[1], as_of=fitted[2], period_end=period.end)
+            if fitted
+            else None
+        )
+        series.append(
+            SeriesView(
+                service=service,
+                metric_type=metric,
+                unit=canonical_unit(metric),
+                plan=plans.get(service),
+                limit=limited.get((service, metric), (None, None))[1],
+                cumulative=AGGREGATION[metric].over_time == "sum",
+                points=tuple(points.get((service, metric), ())),
+                forecast=predicted,
+                assessment=stored.get((service, metric)),
+            )
+        )
+    costs = {service: u.value for (service, metric), u in usage.items() if metric == COST_METRIC}
+    return ReportData(
+        now=now,
+        period=period,
+        series=tuple(series),
+        recommendations=tuple(_recommendation(r) for r in open_rows),
+        costs=dict(sorted(costs.items(), key=lambda item: order((item[0], COST_METRIC)))),
+    )

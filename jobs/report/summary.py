@@ -1,0 +1,216 @@
+"""The report's summary: states, breaches, open recommendations and totals. Pure.
+
+The same numbers head the HTML report and make the Markdown for the GitHub job summary.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from jobs.evaluation import State
+from jobs.limits.quantities import approximate, describe
+from jobs.report.data import OpenRecommendation, ReportData, SeriesView
+
+SEVERITY_ORDER = (State.CRITICAL, State.WARNING, State.NO_DATA, State.OK)
+PRIORITY_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+
+
+class Breach(enum.StrEnum):
+    OVER = "over the limit"
+    EXPECTED = "expected"  # the forecast's mean reaches the limit before period end
+    POSSIBLE = "possible"  # only the 80 % band's upper edge reaches it
+
+
+@dataclass(frozen=True)
+class SeriesLine:
+    """One assessed series, as the summary tables show it."""
+
+    view: SeriesView
+    state: State
+    breach: Breach | None
+    breach_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    data: ReportData
+    lines: tuple[SeriesLine, ...]  # assessed series, most severe first
+    states: dict[State, int]
+    breaches: dict[Breach, int]  # series per kind of breach
+    recommendations_by_priority: dict[str, int]
+    overage_avoided: float
+    revenue_at_risk: float
+    spend: float
+
+    @property
+    def recommendations(self) -> tuple[OpenRecommendation, ...]:
+        return self.data.recommendations
+
+
+def _breach(view: SeriesView) -> tuple[Breach | None, datetime | None]:
+    a = view.assessment
+    if a is None or a.state is State.NO_DATA:
+        return None, None
+    if a.usage is not None and a.usage >= a.limit:
+        return Breach.OVER, a.breach_at
+    if a.breach_at is not None:
+        return Breach.EXPECTED, a.breach_at
+    if a.breach_at_upper is not None:
+        return Breach.POSSIBLE, a.breach_at_upper
+    return None, None
+
+
+def summarize(data: ReportData) -> Summary:
+    lines = []
+    for view in data.series:
+        if view.assessment is None:
+            continue
+        breach, at = _breach(view)
+        lines.append(SeriesLine(view, view.assessment.state, breach, at))
+    rank = {state: i for i, state in enumerate(SEVERITY_ORDER)}
+    lines.sort(key=lambda line: rank[line.state])
+    states = Counter(line.state for line in lines)
+    breaches = Counter(line.breach for line in lines if line.breach)
+    priorities = Counter(r.priority for r in data.recommendations)
+    return Summary(
+        data=data,
+        lines=tuple(lines),
+        states={s: states[s] for s in SEVERITY_ORDER if states[s]},
+        breaches={b: breaches[b] for b in Breach},
+        recommendations_by_priority={p: priorities[p] for p in PRIORITY_ORDER if priorities[p]},
+        overage_avoided=sum(r.overage_avoided for r in data.recommendations),
+        revenue_at_risk=sum(r.revenue_at_risk for r in data.recommendations),
+        spend=sum(data.costs.values()),
+    )
+
+
+# Formatting shared by the HTML page and the Markdown.
+
+
+def money(value: float | None) -> str:
+    return "n/a" if value is None else f"${value:,.2f}"
+
+
+def percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def day(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else ""
+
+
+def payback(days: float | None) -> str:
+    return "n/a" if days is None else f"{days:,.1f} days"
+
+
+def usage_text(line: SeriesLine) -> str:
+    a = line.view.assessment
+    if a is None or a.usage is None:
+        return "no data"
+    return f"{approximate(a.usage, a.metric_type)} ({percent(a.utilisation)})"
+
+
+def limit_text(line: SeriesLine) -> str:
+    a = line.view.assessment
+    assert a is not None
+    hard = " (hard)" if line.view.limit and line.view.limit.hard else ""
+    return f"{describe(a.limit, a.metric_type)}{hard}"
+
+
+def forecast_text(line: SeriesLine) -> str:
+    a = line.view.assessment
+    if a is None or a.forecast_mean is None:
+        return "none"
+    band = ""
+    if a.forecast_lower is not None and a.forecast_upper is not None:
+        band = (
+            f" ({approximate(a.forecast_lower, a.metric_type)} to "
+            f"{approximate(a.forecast_upper, a.metric_type)})"
+        )
+    return approximate(a.forecast_mean, a.metric_type) + band
+
+
+def breach_text(line: SeriesLine) -> str:
+    if line.breach is None:
+        return ""
+    if line.breach is Breach.OVER:
+        return str(Breach.OVER)
+    return f"{line.breach} {day(line.breach_at)}"
+
+
+def headline(summary: Summary) -> str:
+    states = ", ".join(f"{n} {s}" for s, n in summary.states.items()) or "none assessed"
+    return f"{len(summary.lines)} series: {states}"
+
+
+def bullets(summary: Summary) -> list[str]:
+    """The summary in a few sentences, as plain text (callers escape or format)."""
+    b = summary.breaches
+    recs = summary.recommendations
+    by_priority = ", ".join(f"{n} {p}" for p, n in summary.recommendations_by_priority.items())
+    return [
+        f"States: {headline(summary)}",
+        f"Breaches: {b[Breach.OVER]} over the limit, {b[Breach.EXPECTED]} expected before "
+        f"the period ends, {b[Breach.POSSIBLE]} possible at the band's upper edge",
+        f"Open recommendations: {len(recs)}"
+        + (f" ({by_priority})" if by_priority else "")
+        + f"; overage avoided {money(summary.overage_avoided)}, revenue at risk "
+        f"{money(summary.revenue_at_risk)}",
+        f"Spend so far this period: {money(summary.spend)}",
+    ]
+
+
+def title(data: ReportData) -> str:
+    return (
+        f"Usage report {data.period.start:%Y-%m-%d} .. {data.period.end:%Y-%m-%d} "
+        f"as of {data.now:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown(summary: Summary) -> str:
+    """The summary for ``$GITHUB_STEP_SUMMARY`` (and ``--markdown FILE``)."""
+    out = [f"### {title(summary.data)}", ""]
+    out += [f"- {line}" for line in bullets(summary)]
+    shown = [line for line in summary.lines if line.state is not State.OK]
+    if shown:
+        out += [
+            "",
+            "| state | service / metric | plan | usage | limit | forecast at period end "
+            "(80 % band) | breach |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {line.state} | `{line.view.service}/{line.view.metric_type}` "
+            f"| {line.view.plan or ''} | {usage_text(line)} | "
+            + " | ".join(
+                _cell(text)
+                for text in (
+                    limit_text(line) if line.view.assessment else "",
+                    forecast_text(line),
+                    breach_text(line),
+                )
+            )
+            + " |"
+            for line in shown
+        ]
+    if summary.recommendations:
+        out += [
+            "",
+            "| priority | recommendation | status | ROI | payback | overage avoided "
+            "| revenue at risk |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {r.priority} | {_cell(r.title)} | {r.status} | {percent(r.roi)} "
+            f"| {payback(r.payback_days)} | {money(r.overage_avoided)} "
+            f"| {money(r.revenue_at_risk)} |"
+            for r in summary.recommendations
+        ]
+    return "\n".join(out) + "\n\n"
