@@ -334,6 +334,11 @@ def test_the_jobs_do_their_whole_work_as_the_jobs_role(
     assert out == f"recommendation {first}: REVIEWED -> APPROVED by bob\n"
     code, out, err = run(capsys, "limits", "diff")
     assert (code, err) == (0, ""), err
+    # The scheduled workflow's last step, as this role too.
+    report = tmp_path / "report.html"
+    code, _, err = run(capsys, "report", "--out", str(report), "--now", work.now)
+    assert (code, err) == (0, ""), err
+    assert "VERCEL_BANDWIDTH" in report.read_text(encoding="utf-8")
     with psycopg.connect(jobs_db.owner_dsn) as owner:
         counts = {
             table: owner.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # type: ignore[index]

@@ -183,6 +183,11 @@ def run_all(
     run("approve again", "recommendations", "approve", first, "--by", "bob")
     run("dismiss refused", "recommendations", "dismiss", first, "--by", "eve", DATABASE_URL=REFUSED)
     run("implement", "recommendations", "implement", first, "--by", "carol")
+    run("status", "status", "--now", work.now)
+    run("status json", "status", "--format", "json")
+    run("status refused", "status", DATABASE_URL=REFUSED)
+    run("report", "report", "--out", str(tmp_path / "report.html"), "--now", work.now)
+    run("report refused", "report", "--out", str(tmp_path / "nothing.html"), DATABASE_URL=REFUSED)
     run("prisma", "prisma-schema")
     run("prisma output", "prisma-schema", "--output", str(prisma_out))
     run("prisma drift", "prisma-schema", "--check", str(drifted))
@@ -217,7 +222,9 @@ def test_no_command_prints_or_stores_a_secret(
     assert "error vercel-billing: GET /v1/billing/charges: HTTP 401: token *** is invalid" in out
     summary = Path(os.environ["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
     assert "token *** is invalid" in summary and found_in(summary) == []
-    assert found_in(Path(tmp_path / "schema.prisma").read_text(encoding="utf-8")) == []
+    for written in ("schema.prisma", "report.html"):
+        assert found_in((tmp_path / written).read_text(encoding="utf-8")) == [], written
+    assert codes["report"] == 0 and codes["status"] in (0, 1)
 
 
 def test_failures_stored_in_the_tables_hold_no_secret(
