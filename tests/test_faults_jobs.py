@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -297,7 +298,7 @@ def test_sigterm_while_fetching_writes_nothing(
 ) -> None:
     apis.script("/v1/billing", Reply(delay=120))
     job = job_process(migrated_db, "collect")
-    faults_deadline_wait(apis, job)
+    until_fetching(apis, job)
     job.send_signal(signal.SIGTERM)
     code, out, err = finish(job)
     assert code == 128 + signal.SIGTERM, err
@@ -308,10 +309,8 @@ def test_sigterm_while_fetching_writes_nothing(
     assert snapshot(migrated_db) == baseline
 
 
-def faults_deadline_wait(apis: FakeApis, job: subprocess.Popen[str]) -> None:
+def until_fetching(apis: FakeApis, job: subprocess.Popen[str]) -> None:
     """Until the slow request is being answered (the job is fetching)."""
-    import time
-
     deadline = time.monotonic() + 120  # a hang guard
     while apis.in_flight == 0 and job.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -322,8 +323,6 @@ def test_the_jobs_do_their_whole_work_as_the_jobs_role(
     assert run(capsys, "backtest", "--now", work.now)[0] == 0
     code, out, _ = run(capsys, "recommendations", "list", "--format", "json")
     assert code == 0
-    import json
-
     listed = json.loads(out)
     assert listed, "recommend opened no recommendation"
     first = listed[0]["id"]

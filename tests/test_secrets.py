@@ -23,6 +23,7 @@ from infra.limits import LimitRowProvider
 from infra.provider import ProviderError, SqlObjectProvider, user_errors
 from jobs import logs
 from jobs.cli import main
+from jobs.limits.loader import load
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.schema.migrate import ObjectSpec
 from jobs.schema.plan import SCHEMA_PLAN
@@ -353,8 +354,6 @@ def test_provider_errors_through_the_engine_hold_no_secret(kind: str) -> None:
             "providerVersion": "1",
         }
     else:
-        from jobs.limits.loader import load
-
         served = ServedProvider(
             LimitRowProvider(),
             env={"PULUMI_CONFIG_PASSPHRASE": PASSPHRASE},
