@@ -19,11 +19,13 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
+import pulumi.runtime
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -37,6 +39,7 @@ from pulumi.dynamic import (
 
 from jobs import db
 from jobs.errors import ConfigError, DestructiveChangeRefused, MonitoringError
+from jobs.redact import dsn_secrets, scrub, secrets_from_env
 from jobs.schema import migrate
 from jobs.schema.migrate import ObjectSpec
 from jobs.schema.plan import ObjectKind
@@ -55,15 +58,36 @@ class ProviderError(Exception):
     """A failure the user can act on; its message is all the engine needs to show."""
 
 
+def _secrets(args: tuple[Any, ...]) -> list[str]:
+    """What must not reach the engine: secret environment values and the configured DSN's
+    password (from the provider's settings, or the ConfigureRequest being handled)."""
+    found = secrets_from_env(os.environ)
+    for arg in args:
+        dsn = getattr(getattr(arg, "_settings", None), "dsn", None)
+        config = getattr(arg, "config", None)
+        if config is not None and hasattr(config, "get"):
+            dsn = config.get("databaseUrl") or dsn
+        if dsn:
+            found += dsn_secrets(str(dsn))
+    return found
+
+
 def user_errors(method: F) -> F:
-    """Re-raise our errors without the library frames, so the engine shows one clear line."""
+    """Re-raise our errors without the library frames, so the engine shows one clear line;
+    anything unexpected too (its traceback goes to stderr, which the engine logs). Secrets
+    are scrubbed from both: the engine prints and stores what providers say."""
 
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return method(*args, **kwargs)
         except MonitoringError as exc:
-            raise ProviderError(str(exc)) from None
+            raise ProviderError(scrub(str(exc), _secrets(args))) from None
+        except Exception as exc:
+            secrets = _secrets(args)
+            print(scrub("".join(traceback.format_exception(exc)), secrets), file=sys.stderr)
+            message = " ".join(scrub(str(exc), secrets).split())
+            raise ProviderError(f"unexpected {type(exc).__name__}: {message}") from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -79,20 +103,46 @@ def parse_bool(value: Any, key: str) -> bool:
     raise ConfigError(f"stack config {key} must be true or false, not {value!r}")
 
 
+NO_DATABASE = (
+    "no database configured: set DATABASE_URL or "
+    "`pulumi config set --secret databaseUrl postgres://...`"
+)
+
+
+def _origin(config: Any) -> str:
+    return "stack config databaseUrl" if config.get("databaseUrl") else "DATABASE_URL"
+
+
 def database_url(config: Any) -> str | None:
     """The stack config ``databaseUrl``, else ``DATABASE_URL``: read in ``configure`` only, so
     the credential is never a resource input (inputs land in the state)."""
     dsn = (config.get("databaseUrl") or os.environ.get("DATABASE_URL") or "").strip()
-    origin = "stack config databaseUrl" if config.get("databaseUrl") else "DATABASE_URL"
-    return db.validate_dsn(dsn, origin) if dsn else None
+    return db.validate_dsn(dsn, _origin(config)) if dsn else None
+
+
+def owner_dsn(config: Any) -> tuple[str, str]:
+    """The same owner connection for the program, which configures pulumi-postgresql with it
+    (infra.config.OwnerConnection); returns the DSN and where it came from. A ``databaseUrl``
+    with a password must be a secret: in plain text it would sit in the stack file."""
+    dsn = database_url(config)
+    if not dsn:
+        raise ConfigError(NO_DATABASE)
+    if (
+        config.get("databaseUrl")
+        and dsn_secrets(dsn)
+        and not pulumi.runtime.is_config_secret(config.full_key("databaseUrl"))
+    ):
+        raise ConfigError(
+            "stack config databaseUrl holds a password in plain text in the stack file: set "
+            "it again with `pulumi config set --secret databaseUrl 'postgresql://...'` (and "
+            "change that password)"
+        )
+    return dsn, _origin(config)
 
 
 def connect(dsn: str | None) -> psycopg.Connection:
     if not dsn:
-        raise ConfigError(
-            "no database configured: set DATABASE_URL or "
-            "`pulumi config set --secret databaseUrl postgres://...`"
-        )
+        raise ConfigError(NO_DATABASE)
     return db.connect(dsn)
 
 

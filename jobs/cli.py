@@ -10,11 +10,12 @@ import argparse
 import importlib
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from jobs import logs
-from jobs.errors import MonitoringError
+from jobs import interrupts, logs
+from jobs.errors import Interrupted, MonitoringError
 from jobs.redact import scrub, secrets_from_env
 
 COMMAND_MODULES = (
@@ -50,11 +51,26 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.setup(args.verbose)
-    try:
-        return int(args.run(args) or 0)
-    except MonitoringError as exc:
-        print(f"error: {scrub(str(exc), secrets_from_env(os.environ))}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+    secrets = secrets_from_env(os.environ)
+    with interrupts.stop_cleanly():
+        try:
+            return int(args.run(args) or 0)
+        except MonitoringError as exc:
+            print(f"error: {scrub(str(exc), secrets)}", file=sys.stderr)
+            return exc.exit_code
+        except Interrupted as stop:
+            print(f"error: {stop}: stopped, nothing half-written", file=sys.stderr)
+            return stop.exit_code
+        except KeyboardInterrupt:
+            print("error: interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:  # a bug: still one line, and no secret in it or its traceback
+            if args.verbose:
+                sys.stderr.write(scrub("".join(traceback.format_exception(exc)), secrets))
+            message = " ".join(scrub(str(exc), secrets).split())
+            print(
+                f"error: unexpected {type(exc).__name__}: {message} (a bug: please report it; "
+                "-v shows where)",
+                file=sys.stderr,
+            )
+            return 1

@@ -15,6 +15,8 @@ from jobs.redact import redact_dsn
 APPLICATION_NAME = "infra-monitoring"
 _SEVERITY = re.compile(r"^(FATAL|ERROR):\s+")
 CONNECT_TIMEOUT_SECONDS = 10
+UTC_OPTION = "-c timezone=UTC"
+DISK_FULL = "53100"
 
 
 def validate_dsn(dsn: str, origin: str) -> str:
@@ -53,6 +55,13 @@ def _first_line(exc: BaseException) -> str:
     return redact_dsn(" ".join(_SEVERITY.sub("", line).split()))
 
 
+def _options(dsn: str) -> str:
+    """The URL's own ``options`` (say ``-c statement_timeout=60s``, or Neon's ``endpoint=``),
+    kept, and UTC: an ``options`` argument would replace the URL's."""
+    given = conninfo.conninfo_to_dict(dsn).get("options")
+    return f"{given} {UTC_OPTION}" if given else UTC_OPTION
+
+
 def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
     """Open a connection in UTC; unreachable servers and bad credentials raise one clear error."""
     try:
@@ -61,7 +70,7 @@ def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
             autocommit=autocommit,
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
             application_name=APPLICATION_NAME,
-            options="-c timezone=UTC",
+            options=_options(dsn),
         )
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(
@@ -80,6 +89,11 @@ def wrap_errors(action: str) -> Iterator[None]:
         if is_connection_lost(exc):
             raise DatabaseUnavailable(
                 f"{action}: lost the connection to PostgreSQL: {_first_line(exc)}"
+            ) from None
+        if exc.sqlstate == DISK_FULL:
+            raise DatabaseError(
+                f"{action}: the database server is out of disk space ({_first_line(exc)}); "
+                "nothing was written"
             ) from None
         raise DatabaseError(f"{action}: {_first_line(exc)}") from None
 

@@ -7,6 +7,8 @@ are wrapped into these at the boundary where they occur, never passed through.
 
 from __future__ import annotations
 
+import signal
+
 
 class MonitoringError(Exception):
     """Something went wrong."""
@@ -82,3 +84,19 @@ class LimitsError(ConfigError):
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"{file} has {count} {noun}: " + "; ".join(self.problems))
+
+
+class Interrupted(KeyboardInterrupt):
+    """The job was asked to stop (SIGTERM or SIGINT) and stops cleanly.
+
+    A KeyboardInterrupt, not a MonitoringError: nothing catches it as an ordinary failure,
+    and psycopg cancels the statement in progress for it, so the transaction rolls back.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum  # what a shell reports for a process ended by the signal

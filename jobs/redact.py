@@ -1,9 +1,14 @@
-"""Keep secrets out of everything we print: DSN passwords and known tokens."""
+"""Keep secrets out of everything we print or store: DSN passwords and known tokens."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable, Mapping
+from urllib.parse import unquote
+
+import psycopg
+from psycopg import conninfo
 
 # userinfo of a URL: scheme://user:password@host -> scheme://user:***@host
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):(?P<pw>[^@\s]*)@")
@@ -28,6 +33,29 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def dsn_secrets(dsn: str) -> list[str]:
+    """The password inside a PostgreSQL URL or conninfo, as written and as libpq reads it."""
+    found = []
+    match = _URL_PASSWORD.search(dsn)
+    if match and match["pw"]:
+        found += [match["pw"], unquote(match["pw"])]
+    try:
+        password = conninfo.conninfo_to_dict(dsn).get("password")
+    except psycopg.Error:  # not a valid DSN: the forms above are all there is
+        password = None
+    if password:
+        found.append(str(password))
+    return found
+
+
+def credential_forms(user: str | None, secret: str) -> list[str]:
+    """A secret and the encodings it travels in: HTTP Basic ``base64(user:secret)``."""
+    forms = [secret]
+    if user is not None:
+        forms.append(base64.b64encode(f"{user}:{secret}".encode()).decode())
+    return forms
+
+
 # Environment variables whose values must never be printed.
 SECRET_ENV_VARS = (
     "DATABASE_URL",
@@ -41,14 +69,16 @@ SECRET_ENV_VARS = (
 
 
 def secrets_from_env(env: Mapping[str, str]) -> list[str]:
-    """The secret values present in ``env``, including the password inside a DSN."""
+    """The secret values present in ``env``, with the password inside a DSN and the Basic
+    credential Upstash is called with."""
     values = []
     for name in SECRET_ENV_VARS:
-        value = env.get(name, "")
+        value = env.get(name, "").strip()
         if not value:
             continue
         values.append(value)
-        match = _URL_PASSWORD.search(value)
-        if match and match["pw"]:
-            values.append(match["pw"])
+        values += dsn_secrets(value)
+    upstash_key = env.get("UPSTASH_API_KEY", "").strip()
+    if upstash_key:
+        values += credential_forms(env.get("UPSTASH_EMAIL", "").strip(), upstash_key)
     return values

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from psycopg import conninfo, sql
 
 from jobs import embedded
@@ -23,6 +24,14 @@ from jobs.schema import migrate
 from jobs.schema.plan import SCHEMA_PLAN
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests: the same examples on every run (CI never flakes on a new one), few enough to
+# stay fast; tests may ask for more. HYPOTHESIS_PROFILE=explore searches wider, at random.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, deadline=None, max_examples=100, database=None, print_blob=True
+)
+hypothesis_settings.register_profile("explore", deadline=None, max_examples=2000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

@@ -101,10 +101,9 @@ def test_the_database_credential_is_in_no_limit_input(monkeypatch: pytest.Monkey
     monkeypatch.setenv("DATABASE_URL", SECRET_DSN)
     mocks = Recording()
     run_program(mocks, {"databaseUrl": SECRET_DSN}, secret_keys=("databaseUrl",))
-    limit_inputs = [
-        p for name, p in mocks.inputs.items() if name == "limits-set" or name.count("-") >= 2
-    ]
-    assert len(limit_inputs) == len(load(DEFAULT_LIMITS_FILE).rows()) + 1
+    names = {resource_name(row.key) for row in load(DEFAULT_LIMITS_FILE).rows()} | {"limits-set"}
+    limit_inputs = [p for name, p in mocks.inputs.items() if name in names]
+    assert len(limit_inputs) == len(names)
     for props in limit_inputs:
         provider = props.pop("__provider")
         assert set(props) <= {

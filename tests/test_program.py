@@ -12,10 +12,12 @@ import pytest
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from infra.provider import SqlObjectProvider
+from infra.roles import TABLE_PRIVILEGES
 from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.schema.plan import SCHEMA_PLAN
 from tests.support.program import run_program
+from tests.support.secrets_scan import leaks
 from tests.support.served_provider import ServedProvider
 
 SQL_OBJECT = "pulumi-python:dynamic/postgres:SqlObject"
@@ -79,12 +81,16 @@ def test_no_credential_reaches_any_input(monkeypatch: pytest.MonkeyPatch) -> Non
             return super().new_resource(args)
 
     run_program(Recording(), {"databaseUrl": SECRET_DSN}, secret_keys=("databaseUrl",))
-    # The schema and its component, then every limit row, their component and the prune.
+    # The schema and its component, then every limit row, their component and the prune,
+    # then the roles: component, provider, role, database and schema grants, one grant per
+    # table, default privileges.
     limit_rows = len(load_limits(DEFAULT_LIMITS_FILE).rows())
-    assert len(inputs) == len(SCHEMA_PLAN) + 1 + limit_rows + 2
+    roles = 6 + len(TABLE_PRIVILEGES)
+    assert len(inputs) == len(SCHEMA_PLAN) + 1 + limit_rows + 2 + roles
     for props in inputs:
         provider = props.pop("__provider", None)
-        assert SECRET_PASSWORD not in repr(props)
+        # Only pulumi-postgresql's provider holds the password, as a secret.
+        assert leaks(props, [SECRET_PASSWORD]) == []
         if provider is not None:
             pickled = base64.b64decode(_plain_provider(provider))
             assert SECRET_PASSWORD.encode() not in pickled

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from jobs.errors import ConfigError
+from jobs.redact import credential_forms
 
 DEFAULT_BACKFILL_DAYS = 7
 MAX_BACKFILL_DAYS = 365
@@ -60,6 +61,18 @@ class CollectConfig:
     @property
     def any_source(self) -> bool:
         return any((self.vercel, self.neon, self.upstash))
+
+    @property
+    def secrets(self) -> list[str]:
+        """The credentials, in every form they are sent in: never printed, never stored."""
+        found = []
+        if self.vercel:
+            found.append(self.vercel.token)
+        if self.neon:
+            found.append(self.neon.api_key)
+        if self.upstash:
+            found += credential_forms(self.upstash.email, self.upstash.api_key)
+        return found
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:

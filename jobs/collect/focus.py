@@ -64,8 +64,8 @@ def _number(record: Mapping[str, Any], name: str, where: str, *, required: bool)
         raise PayloadError(f"{where}: {name} is not a number: {value!r}")
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise PayloadError(f"{where}: {name} is not a number: {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise PayloadError(f"{where}: {name} is not a number: {value!r:.60}") from None
     if not math.isfinite(number):
         raise PayloadError(f"{where}: {name} is not a finite number: {value!r}")
     return number
@@ -246,6 +246,8 @@ class ChargeTotals:
 
 def _round(value: float) -> float:
     # Sums of decimal amounts carry float noise; 12 significant digits keep re-runs identical.
+    if not math.isfinite(value):
+        raise PayloadError("amounts add up to more than a number can hold")
     return float(f"{value:.12g}") if value else 0.0
 
 

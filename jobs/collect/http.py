@@ -20,6 +20,7 @@ from typing import Any, TypeGuard, TypeVar
 import httpx
 
 from jobs.errors import ApiError, PayloadError
+from jobs.redact import credential_forms, scrub
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -128,6 +129,11 @@ class Api:
         self._auth = auth
         self.policy = policy
         self._hint = credential_hint
+        self._secrets = _credentials(self._headers, auth)
+
+    def _failed(self, message: str) -> ApiError:
+        """An ApiError whose text holds none of our credentials, even if the API echoed one."""
+        return ApiError(scrub(message, self._secrets))
 
     async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         async def parse(response: httpx.Response) -> Any:
@@ -171,7 +177,7 @@ class Api:
                     if status not in RETRYABLE_STATUS:
                         hint = _HINTS.get(status, "")
                         extra = f" ({hint}{': check ' + self._hint if self._hint else ''})"
-                        raise ApiError(
+                        raise self._failed(
                             f"{what}: HTTP {status}: {error_message(body)}"
                             + (extra if hint else "")
                         )
@@ -186,16 +192,31 @@ class Api:
             except httpx.HTTPError as exc:  # undecodable body and the like
                 reason = f"the response could not be read ({_first_line(exc)})"
             if attempt == policy.attempts:
-                raise ApiError(f"{what}: {reason}; gave up after {attempt} attempts")
+                raise self._failed(f"{what}: {reason}; gave up after {attempt} attempts")
             delay = asked if asked is not None else policy.backoff(attempt)
             elapsed = time.monotonic() - started
             if elapsed + delay > policy.budget_seconds:
-                raise ApiError(
+                raise self._failed(
                     f"{what}: {reason}; waiting {delay:.0f}s more would exceed the retry "
                     f"budget of {policy.budget_seconds:g}s (attempt {attempt})"
                 )
             await policy.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _credentials(
+    headers: Mapping[str, str], auth: httpx.Auth | tuple[str, str] | None
+) -> list[str]:
+    """Every form our credentials take on the wire: header values, bearer tokens, Basic."""
+    found: list[str] = []
+    for value in headers.values():
+        found.append(value)
+        scheme, _, token = value.partition(" ")
+        if scheme.lower() in ("bearer", "basic") and token:
+            found.append(token)
+    if isinstance(auth, tuple):
+        found += credential_forms(auth[0], auth[1])
+    return found
 
 
 def _first_line(exc: BaseException) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from jobs.errors import PayloadError
 from jobs.model import METRIC_TYPES, SERVICES, canonical_unit, unit_factor
 
 DAY = timedelta(days=1)
@@ -63,8 +64,12 @@ class MetricRow:
 
 
 def converted(metric_type: str, quantity: float, unit: str) -> float:
-    """``quantity`` in ``unit`` expressed in the metric type's canonical unit (UnitMismatch)."""
-    return quantity * unit_factor(metric_type, unit)
+    """``quantity`` in ``unit`` expressed in the metric type's canonical unit (UnitMismatch);
+    PayloadError when it is no finite amount (a provider's absurd number)."""
+    value = quantity * unit_factor(metric_type, unit)
+    if not math.isfinite(value) or value < 0:
+        raise PayloadError(f"{quantity!r:.40} {unit} is not an amount of {metric_type}")
+    return value
 
 
 def utc_naive(moment: datetime) -> datetime:

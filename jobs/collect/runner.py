@@ -32,7 +32,14 @@ from jobs.collect.sources.neon import NeonConsumption, NeonProject
 from jobs.collect.sources.upstash import UpstashDatabase
 from jobs.collect.sources.vercel_billing import VercelBilling
 from jobs.collect.sources.vercel_deployments import VercelDeployments
-from jobs.errors import DatabaseError, MonitoringError, PayloadError, SourceError
+from jobs.errors import (
+    DatabaseError,
+    Interrupted,
+    MonitoringError,
+    PayloadError,
+    SourceError,
+)
+from jobs.redact import dsn_secrets, scrub
 
 USER_AGENT = "infra-monitoring-collect/1"
 T = TypeVar("T")
@@ -74,13 +81,16 @@ class RunReport:
     outcomes: list[Outcome] = field(default_factory=list)
     finished: datetime | None = None
     warnings: list[str] = field(default_factory=list)
+    interrupted: Interrupted | None = None  # SIGTERM / SIGINT stopped the run
 
     @property
     def ok(self) -> bool:
-        return all(o.ok for o in self.outcomes)
+        return self.interrupted is None and all(o.ok for o in self.outcomes)
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted is not None:
+            return self.interrupted.exit_code
         return 0 if self.ok else 1
 
 
@@ -88,11 +98,26 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run on a private event loop; unlike asyncio.run, leaves the thread's loop alone
     (the Pulumi SDK in the same process expects to find or create its own)."""
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_unless_interrupted)
     try:
         return loop.run_until_complete(coroutine)
+    except BaseException:
+        # Interrupted (or failed) mid-flight: cancel what still runs so clients close.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending))
+        raise
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+
+
+def _unless_interrupted(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    # A task the signal hit keeps the interruption as its result; the run reports it already.
+    if not isinstance(context.get("exception"), KeyboardInterrupt):
+        loop.default_exception_handler(context)
 
 
 def utc_now() -> datetime:
@@ -180,12 +205,17 @@ def duplicate_key(rows: Sequence[MetricRow]) -> str | None:
 
 
 def _write(
-    conn: psycopg.Connection, report: RunReport, name: str, result: Batch | Exception, at: datetime
+    conn: psycopg.Connection,
+    report: RunReport,
+    name: str,
+    result: Batch | Exception,
+    at: datetime,
+    secrets: Sequence[str] = (),
 ) -> None:
     outcome = Outcome(name)
     report.outcomes.append(outcome)
     try:
-        if isinstance(result, Exception):
+        if isinstance(result, BaseException):
             raise result
         outcome.windows = result.windows
         outcome.unmapped = result.unmapped
@@ -201,8 +231,12 @@ def _write(
             run_id=report.run_id,
             at=at,
         )
+    except Interrupted as stop:
+        outcome.error = f"{stop} while writing: rolled back, nothing written"
+        raise
     except (SourceError, DatabaseError) as exc:
-        outcome.error = str(exc)
+        # Stored in CollectionWatermark and CollectionRun: no credential, even one an API echoed.
+        outcome.error = scrub(str(exc), secrets)
         if report.trigger == "api":
             try:
                 store.record_failure(conn, name, outcome.error, run_id=report.run_id, at=at)
@@ -222,23 +256,28 @@ def collect(
     """One run: the API sources, or (with ``files``) only those FOCUS files."""
     now = now or utc_now()
     report = RunReport(str(uuid.uuid4()), utc_now(), "file" if files else "api")
+    secrets = [*config.secrets, *dsn_secrets(dsn)]
     with db.connect(dsn, autocommit=True) as conn:
         store.check_schema(conn)
         store.acquire_lock(conn, lock_wait)
         store.prepare(conn)
         try:
-            if files:
-                for path in files:
-                    source = FocusFile(path)
-                    try:
-                        result: Batch | Exception = source.read()
-                    except PayloadError as exc:
-                        result = exc
-                    _write(conn, report, source.name, result, now)
-            else:
-                results = run_async(_fetch(config, conn, now, policy or policy_for(config)))
-                for name, outcome in results:
-                    _write(conn, report, name, outcome, now)
+            try:
+                if files:
+                    for path in files:
+                        source = FocusFile(path)
+                        try:
+                            result: Batch | Exception = source.read()
+                        except PayloadError as exc:
+                            result = exc
+                        _write(conn, report, source.name, result, now, secrets)
+                else:
+                    results = run_async(_fetch(config, conn, now, policy or policy_for(config)))
+                    for name, outcome in results:
+                        _write(conn, report, name, outcome, now, secrets)
+            except Interrupted as stop:
+                # What committed stays (whole sources); the source in flight rolled back.
+                report.interrupted = stop
             report.finished = utc_now()
             _record_run(conn, report)
         finally:

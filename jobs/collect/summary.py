@@ -24,6 +24,12 @@ def headline(report: RunReport) -> str:
     failed = sum(not o.ok for o in report.outcomes)
     kind = "FOCUS file import" if report.trigger == "file" else "collection run"
     state = f"{failed} of {len(report.outcomes)} sources failed" if failed else "all sources ok"
+    if report.interrupted is not None:
+        done = sum(o.ok for o in report.outcomes)
+        state = (
+            f"{report.interrupted}: stopped after {done} sources written whole; the rest "
+            "collected nothing (the next run resumes from the watermarks)"
+        )
     return f"{kind} {report.started:%Y-%m-%d %H:%M} UTC: {state}"
 
 

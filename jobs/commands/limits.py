@@ -11,6 +11,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from psycopg import sql
+
 from jobs import db, settings
 from jobs.errors import ConfigError, LimitsError
 from jobs.limits import report, store
@@ -91,7 +93,9 @@ def _diff(args: argparse.Namespace) -> int:
                 f"{db.describe(database.dsn)}: run `pulumi up` or `python -m jobs schema up`"
             )
         table_rows = [stored.row for stored in store.read_all(conn, args.schema)]
-        usage = period_usage(conn, period)
+        with conn.transaction():  # the usage of the same schema's metrics
+            conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(args.schema)))
+            usage = period_usage(conn, period)
     changes = compare(limits.rows(), table_rows)
     active = {s.service: s.plan for s in limits.services}
     moved = impacts(changes, active, {key: u.value for key, u in usage.items()})

@@ -55,6 +55,7 @@ NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 NAME_RULE = "lowercase letters, digits and '-', starting with a letter, at most 40 characters"
 URL = re.compile(r"^https?://\S+$")
 DOCUMENT = "(document)"
+_PLAIN_KEY = re.compile(r"^[\w$-]+$")
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ class _Reader:
                 self.fail(key_node, path, f"keys must be names, not {_kind(key_node)}")
                 continue
             key = str(key_node.value)
-            where = f"{path}.{key}" if path != DOCUMENT else key
+            shown = key if _PLAIN_KEY.match(key) else repr(key)  # '' and 'a: b' stay readable
+            where = f"{path}.{shown}" if path != DOCUMENT else shown
             if id(key_node) in own:
                 if key in seen_own:
                     first = _line(seen_own[key])

@@ -7,6 +7,8 @@ IO only through the Api). It raises ``SourceError`` subclasses, never anything e
 
 from __future__ import annotations
 
+import contextlib
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,8 +56,11 @@ def epoch_ms(moment: datetime) -> int:
     return int((utc_naive(moment) - datetime(1970, 1, 1)).total_seconds() * 1000)
 
 
-def from_epoch_ms(value: float) -> datetime:
-    return datetime(1970, 1, 1) + timedelta(milliseconds=value)
+def from_epoch_ms(value: float, where: str = "epoch milliseconds") -> datetime:
+    try:
+        return datetime(1970, 1, 1) + timedelta(milliseconds=value)
+    except (OverflowError, ValueError):
+        raise PayloadError(f"{where}: {value!r:.40} is not a time in epoch milliseconds") from None
 
 
 def required(obj: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -73,7 +78,16 @@ def optional(obj: Mapping[str, Any], name: str, kind: type | tuple[type, ...], w
     if (numeric and isinstance(value, bool)) or not isinstance(value, kind):
         wanted = "a number" if numeric else getattr(kind, "__name__", "of another type")
         raise PayloadError(f"{where}: '{name}' should be {wanted}, got {value!r:.60}")
+    if numeric and not _finite(value):
+        raise PayloadError(f"{where}: '{name}' should be a finite number, got {value!r:.60}")
     return value
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond any float
+        return False
 
 
 def mapping(value: object, where: str) -> Mapping[str, Any]:
@@ -93,5 +107,6 @@ def series_time(value: object, where: str) -> datetime:
         match = _SERIES_TIME.match(value.strip())
         if match:
             offset = match[3] or "Z"
-            return utc_naive(datetime.fromisoformat(f"{match[1]}T{match[2]}{offset}"))
+            with contextlib.suppress(ValueError):  # 2026-13-45, or an offset of +99:00
+                return utc_naive(datetime.fromisoformat(f"{match[1]}T{match[2]}{offset}"))
     raise PayloadError(f"{where}: {value!r:.60} is not a time")

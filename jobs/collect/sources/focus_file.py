@@ -95,7 +95,10 @@ class FocusFile:
             raise PayloadError(f"{len(errors)} bad rows, nothing imported: {shown}{more}")
         if totals.charges == 0:
             raise PayloadError(f"{self.path}: no charges in the file")
-        rows = totals.rows()
+        try:
+            rows = totals.rows()
+        except PayloadError as exc:
+            raise PayloadError(f"{self.path}: {exc}, nothing imported") from None
         return Batch(
             rows=rows,
             windows=len({(r.source, r.start) for r in rows}),

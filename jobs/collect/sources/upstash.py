@@ -9,6 +9,7 @@ The API keeps five days, so a gap longer than that cannot be filled (the summary
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,6 +77,8 @@ def stats_rows(
         p99 = [v for _, v in series(data, "latency_99", where)]
         stats = {"p99": max(p99) if p99 else None, "samples": len(latency)}
         mean = sum(latency) / len(latency)
+        if not math.isfinite(mean):
+            raise PayloadError(f"{where}: latencymean does not average to a finite number")
         rows.append(MetricRow(SERVICE, "LATENCY_MS", mean, today, today + DAY, source, stats))
     return rows
 

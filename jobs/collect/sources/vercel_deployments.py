@@ -62,9 +62,9 @@ def parse_deployment(obj: object, where: str) -> Deployment:
     project = optional(data, "name", str, where) or optional(data, "projectId", str, where) or "?"
     return Deployment(
         uid=uid,
-        created=from_epoch_ms(required(data, "createdAt", (int, float), where)),
-        building_at=from_epoch_ms(building) if building else None,
-        ready=from_epoch_ms(ready) if ready else None,
+        created=from_epoch_ms(required(data, "createdAt", (int, float), where), where),
+        building_at=from_epoch_ms(building, where) if building else None,
+        ready=from_epoch_ms(ready, where) if ready else None,
         state=state,
         project=project,
     )

@@ -1,0 +1,346 @@
+"""The jobs' least-privileged role: what the program declares (pulumi-postgresql, under mocks),
+and what those declarations allow and refuse on a real PostgreSQL (through grants_sql)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pulumi
+import pytest
+
+from infra.roles import TABLE_PRIVILEGES
+from jobs.cli import main
+from jobs.limits import store as limits_store
+from jobs.limits.loader import load as load_limits
+from jobs.paths import DEFAULT_LIMITS_FILE
+from jobs.schema.plan import TABLE_NAMES
+from tests.support.fake_apis import FakeApis
+from tests.support.grants_sql import DEFAULT_PRIVILEGES, GRANT, ROLE, SECRET_SIG, Declared, unwrap
+from tests.support.program import run_program
+from tests.support.roles_db import Declaring, RoleDatabase, declare, provisioned
+from tests.support.workload import Workload
+
+OWNER_PASSWORD = "owner-s3cret-password"
+OWNER_DSN = f"postgresql://migrator:{OWNER_PASSWORD}@db.internal:6543/monitoring?sslmode=require"
+JOBS_PASSWORD = "jobs-s3cret-password-42"
+PROVIDER = "pulumi:providers:postgresql"
+WRITES = {"INSERT", "UPDATE", "DELETE", "TRUNCATE"}
+
+
+def declared(**config: str) -> list[Declared]:
+    values = {"databaseUrl": OWNER_DSN, "jobsPassword": JOBS_PASSWORD} | config
+    return declare(values, secret_keys=("databaseUrl", "jobsPassword"))
+
+
+def one(resources: list[Declared], type_: str, name: str | None = None) -> Declared:
+    (found,) = [r for r in resources if r.type == type_ and (name is None or r.name == name)]
+    return found
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value.get(SECRET_SIG))
+
+
+# -- what the program declares ---------------------------------------------------------
+
+
+def test_the_jobs_role_logs_in_and_may_do_nothing_else() -> None:
+    role = one(declared(), ROLE)
+    inputs = dict(role.inputs)
+    assert is_secret(inputs.pop("password"))
+    assert unwrap(role.inputs["password"]) == JOBS_PASSWORD
+    assert inputs == {
+        "name": "monitoring_jobs",
+        "login": True,
+        "superuser": False,
+        "createDatabase": False,
+        "createRole": False,
+        "replication": False,
+        "bypassRowLevelSecurity": False,
+        "inherit": False,
+        "roles": [],
+        "searchPaths": ["public"],
+    }
+    assert one(declared(jobsRole="ci_jobs", schema="monitoring"), ROLE).inputs["searchPaths"] == [
+        "monitoring"
+    ]
+
+
+def test_each_table_gets_exactly_the_privileges_its_jobs_need() -> None:
+    grants = {r.name: r.inputs for r in declared() if r.type == GRANT}
+    tables = {
+        g["objects"][0]: g["privileges"] for g in grants.values() if g["objectType"] == "table"
+    }
+    assert tables == {
+        "InfrastructureMetric": ["SELECT", "INSERT", "UPDATE"],
+        "CollectionWatermark": ["SELECT", "INSERT", "UPDATE"],
+        "CollectionRun": ["INSERT"],
+        "UsageAssessment": ["SELECT", "INSERT", "UPDATE"],
+        "UpgradeRecommendation": ["SELECT", "INSERT", "UPDATE"],
+        "InfrastructureLimit": ["SELECT"],
+    }
+    assert set(tables) == set(TABLE_NAMES)  # no table left to chance
+    for grant in grants.values():
+        assert grant["database"] == "monitoring" and grant["role"] == "monitoring_jobs"
+        assert not {"DELETE", "TRUNCATE", "CREATE", "REFERENCES", "TRIGGER"} & set(
+            grant["privileges"]
+        )
+        assert "withGrantOption" not in grant
+        if grant["objectType"] == "table":
+            assert grant["schema"] == "public" and len(grant["objects"]) == 1
+    assert grants["roles-jobs-database"]["privileges"] == ["CONNECT", "TEMPORARY"]
+    schema_grant = grants["roles-jobs-schema"]
+    assert (schema_grant["objectType"], schema_grant["privileges"]) == ("schema", ["USAGE"])
+    future = one(declared(), DEFAULT_PRIVILEGES).inputs
+    assert future == {
+        "database": "monitoring",
+        "schema": "public",
+        "owner": "migrator",
+        "role": "monitoring_jobs",
+        "objectType": "table",
+        "privileges": ["SELECT"],
+    }
+
+
+def test_table_grants_follow_their_tables() -> None:
+    """Each grant waits for its table, and is replaced with it (a rebuilt table gets its
+    grants back in the same `pulumi up`); all go through the owner's provider."""
+    monitor, _ = run_program(
+        Declaring(),
+        {"databaseUrl": OWNER_DSN, "jobsPassword": JOBS_PASSWORD},
+        ("databaseUrl", "jobsPassword"),
+    )
+    (provider,) = monitor.registered(PROVIDER)
+    provider_ref = f"{monitor.urns[provider.name]}::{provider.name}-id"
+    (role,) = monitor.registered(ROLE)
+    for request in monitor.registered(GRANT):
+        assert request.provider == provider_ref
+        assert monitor.urns[role.name] in request.dependencies
+        table = request.name.removeprefix("roles-jobs-")
+        if table in TABLE_PRIVILEGES:
+            assert monitor.urns[table] in request.dependencies
+            assert list(request.replace_with) == [monitor.urns[table]]
+    (future,) = monitor.registered(DEFAULT_PRIVILEGES)
+    assert {monitor.urns[t] for t in TABLE_PRIVILEGES} <= set(future.dependencies)
+    assert role.provider == provider_ref
+
+
+def test_the_provider_connects_as_the_owner_and_only_its_password_is_secret() -> None:
+    provider = one(declared(), PROVIDER)
+    inputs = dict(provider.inputs)
+    assert is_secret(inputs.pop("password"))
+    assert unwrap(provider.inputs["password"]) == OWNER_PASSWORD
+    assert OWNER_PASSWORD not in repr(inputs)
+    assert {k: inputs[k] for k in ("host", "port", "username", "database", "sslmode")} == {
+        "host": "db.internal",
+        "port": "6543",
+        "username": "migrator",
+        "database": "monitoring",
+        "sslmode": "require",
+    }
+    assert inputs["superuser"] == "false"
+
+
+BAD_CONFIG = {
+    # id: (config over the good one, keys set without --secret, start of the message)
+    "no-password": ({"jobsPassword": ""}, (), "stack config jobsPassword is not set: run `pulumi"),
+    "plain-password": (
+        {},
+        ("jobsPassword",),
+        "stack config jobsPassword is stored in plain text in the stack file: set it again",
+    ),
+    "short-password": ({"jobsPassword": "short-pw"}, (), "stack config jobsPassword is shorter"),
+    "role-injection": (
+        {"jobsRole": 'jobs"; DROP ROLE owner; --'},
+        (),
+        "stack config jobsRole 'jobs\"; DROP ROLE owner; --' is not a plain PostgreSQL identifier",
+    ),
+    "role-quote": ({"jobsRole": "o'brien"}, (), 'stack config jobsRole "o\'brien" is not a plain'),
+    "role-reserved": (
+        {"jobsRole": "pg_monitor"},
+        (),
+        "stack config jobsRole 'pg_monitor' is reserved",
+    ),
+    "role-public": ({"jobsRole": "PUBLIC"}, (), "stack config jobsRole 'PUBLIC' is reserved"),
+    "schema-injection": (
+        {"schema": 'public"; DROP TABLE "InfrastructureLimit"; --'},
+        (),
+        'stack config schema \'public"; DROP TABLE "InfrastructureLimit"; --\' is not a plain',
+    ),
+    "dsn-without-user": (
+        {"databaseUrl": "postgresql://db.internal/monitoring"},
+        (),
+        "stack config databaseUrl names no user",
+    ),
+    "plain-dsn": (
+        {},
+        ("databaseUrl",),
+        "stack config databaseUrl holds a password in plain text in the stack file",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CONFIG))
+def test_bad_role_config_stops_the_program_with_one_line_and_declares_nothing(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, plain, message = BAD_CONFIG[case]
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    values = {"databaseUrl": OWNER_DSN, "jobsPassword": JOBS_PASSWORD} | config
+    secrets = tuple(k for k in ("databaseUrl", "jobsPassword") if k not in plain)
+    mocks = Declaring()
+    with pytest.raises(pulumi.RunError) as failed:
+        run_program(mocks, values, secret_keys=secrets)
+    text = str(failed.value)
+    assert text.startswith(message) and "\n" not in text
+    assert JOBS_PASSWORD not in text and OWNER_PASSWORD not in text
+    assert mocks.declared == []
+
+
+# -- what the declarations allow, on a real PostgreSQL ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def roles_db(pg_admin_dsn: str) -> Iterator[RoleDatabase]:
+    with provisioned(pg_admin_dsn) as db:
+        yield db
+
+
+def scram_matches(verifier: str, password: str) -> bool:
+    """Does the SCRAM-SHA-256 verifier PostgreSQL stored come from ``password``?"""
+    method, rest = verifier.split("$", 1)
+    iterations_salt, keys = rest.split("$", 1)
+    iterations, salt = iterations_salt.split(":")
+    stored_key = keys.split(":")[0]
+    salted = hashlib.pbkdf2_hmac(
+        "sha256", password.encode(), base64.b64decode(salt), int(iterations)
+    )
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    computed = base64.b64encode(hashlib.sha256(client_key).digest()).decode()
+    return method == "SCRAM-SHA-256" and hmac.compare_digest(computed, stored_key)
+
+
+def test_the_declared_role_exists_as_declared(pg_admin_dsn: str, roles_db: RoleDatabase) -> None:
+    with psycopg.connect(pg_admin_dsn) as admin:
+        row = admin.execute(
+            """SELECT r.rolcanlogin, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolinherit,
+                      r.rolreplication, r.rolbypassrls, r.rolconfig, a.rolpassword
+               FROM pg_roles r JOIN pg_authid a ON a.oid = r.oid WHERE r.rolname = %s""",
+            [roles_db.jobs],
+        ).fetchone()
+    assert row is not None
+    assert row[:7] == (True, False, False, False, False, False, False)
+    assert row[7] == ["search_path=public"]
+    assert scram_matches(row[8], roles_db.jobs_password)
+    assert not scram_matches(row[8], roles_db.jobs_password + "x")
+    assert any("PASSWORD '***'" in s for s in roles_db.ran)
+
+
+FORBIDDEN = {
+    "drop table": 'DROP TABLE "InfrastructureMetric"',
+    "drop type": 'DROP TYPE "MetricType" CASCADE',
+    "alter table": 'ALTER TABLE "UpgradeRecommendation" ADD COLUMN x int',
+    "alter type": """ALTER TYPE "MetricType" ADD VALUE 'X'""",
+    "create index": 'CREATE INDEX ON "InfrastructureMetric" (value)',
+    "create table": "CREATE TABLE public.intruder (x int)",
+    "create schema": "CREATE SCHEMA intruder",
+    **{f"truncate {t}": f'TRUNCATE "{t}"' for t in TABLE_NAMES},
+    **{f"delete {t}": f'DELETE FROM "{t}"' for t in TABLE_NAMES},
+    "insert limit": """INSERT INTO "InfrastructureLimit" (service, "metricType", plan,
+        "limitValue", unit) VALUES ('VERCEL_BLOB', 'STORAGE_MB', 'evil', 1, 'MB')""",
+    "update limit": """UPDATE "InfrastructureLimit" SET "limitValue" = 1e12""",
+    "read runs": 'SELECT * FROM "CollectionRun"',
+    "raise itself": "ALTER ROLE CURRENT_USER CREATEDB",
+}
+
+
+@pytest.mark.parametrize("statement", list(FORBIDDEN.values()), ids=list(FORBIDDEN))
+def test_the_jobs_role_is_refused_ddl_deletes_truncates_and_limit_writes(
+    roles_db: RoleDatabase, statement: str
+) -> None:
+    with psycopg.connect(roles_db.jobs_dsn, autocommit=True) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (roles_db.jobs,)
+        with pytest.raises(psycopg.Error) as refused:
+            conn.execute(statement)
+    assert refused.value.sqlstate == "42501", refused.value  # insufficient_privilege
+
+
+def test_tables_the_owner_adds_later_are_readable_but_not_writable(roles_db: RoleDatabase) -> None:
+    with psycopg.connect(roles_db.owner_dsn) as owner:
+        owner.execute("CREATE TABLE later (x int)")
+        owner.execute("INSERT INTO later VALUES (1)")
+    with psycopg.connect(roles_db.jobs_dsn, autocommit=True) as conn:
+        assert conn.execute("SELECT x FROM later").fetchall() == [(1,)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO later VALUES (2)")
+
+
+@pytest.fixture
+def jobs_db(pg_admin_dsn: str) -> Iterator[RoleDatabase]:
+    with provisioned(pg_admin_dsn) as db:
+        with psycopg.connect(db.owner_dsn) as conn:  # as pulumi up writes them
+            for row in load_limits(DEFAULT_LIMITS_FILE).rows():
+                limits_store.upsert(conn, "public", row, "pulumi:test")
+        yield db
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_jobs_do_their_whole_work_as_the_jobs_role(
+    jobs_db: RoleDatabase,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    for name in [k for k in os.environ if k.startswith(("VERCEL_", "NEON_", "UPSTASH_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", jobs_db.jobs_dsn)
+    work = Workload.for_today()
+    with FakeApis() as apis:
+        work.populate(apis)
+        for name, value in work.env(apis).items():
+            monkeypatch.setenv(name, value)
+        code, out, err = run(capsys, "collect")
+        assert (code, err) == (0, ""), out
+    code, out, err = run(capsys, "collect", "--focus-file", str(work.focus_file(tmp_path)))
+    assert (code, err) == (0, ""), out
+    code, out, err = run(capsys, *work.recommend_args())
+    assert (code, err) == (0, "")
+    assert "created: 0" not in out, out
+    assert run(capsys, "backtest", "--now", work.now)[0] == 0
+    code, out, _ = run(capsys, "recommendations", "list", "--format", "json")
+    assert code == 0
+    listed = json.loads(out)
+    assert listed, "recommend opened no recommendation"
+    first = listed[0]["id"]
+    assert run(capsys, "recommendations", "show", first)[0] == 0
+    assert run(capsys, "recommendations", "review", first, "--by", "alice")[0] == 0
+    code, out, err = run(capsys, "recommendations", "approve", first, "--by", "bob", "--note", "ok")
+    assert (code, err) == (0, ""), err
+    assert out == f"recommendation {first}: REVIEWED -> APPROVED by bob\n"
+    code, out, err = run(capsys, "limits", "diff")
+    assert (code, err) == (0, ""), err
+    # The scheduled workflow's last step, as this role too.
+    report = tmp_path / "report.html"
+    code, _, err = run(capsys, "report", "--out", str(report), "--now", work.now)
+    assert (code, err) == (0, ""), err
+    assert "VERCEL_BANDWIDTH" in report.read_text(encoding="utf-8")
+    with psycopg.connect(jobs_db.owner_dsn) as owner:
+        counts = {
+            table: owner.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # type: ignore[index]
+            for table in TABLE_NAMES
+        }
+    assert all(counts.values()), counts  # every table written (limits by the owner)
