@@ -22,6 +22,7 @@ from infra.limits import LimitRowProvider, row_inputs
 from infra.provider import PROVIDER_VERSION, SqlObjectProvider
 from jobs.limits import store
 from jobs.limits.loader import load
+from jobs.limits.model import VALUE_COLUMNS
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.schema import migrate
 from jobs.schema.plan import SCHEMA_PLAN
@@ -199,23 +200,8 @@ FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid
 JOIN pg_namespace n ON n.oid = t.typnamespace
 GROUP BY 1, 2 ORDER BY 1, 2
 """
-_LIMIT_COLUMNS = [
-    c
-    for c in (
-        "service",
-        "metricType",
-        "plan",
-        "limitValue",
-        "unit",
-        "warningThreshold",
-        "criticalThreshold",
-        "includedAmount",
-        "overageUnitPrice",
-        "isHardLimit",
-        "sourceUrl",
-        "sourceDate",
-    )
-]
+# The natural key and the columns limits.yaml decides.
+_LIMIT_COLUMNS = ["service", "metricType", "plan", *VALUE_COLUMNS]
 
 
 def state(dsn: str) -> dict[str, Any]:
