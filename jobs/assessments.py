@@ -10,8 +10,8 @@ import psycopg
 from psycopg.rows import dict_row
 
 from jobs.db import wrap_errors
-from jobs.evaluation import State
 from jobs.queries import query
+from jobs.recommend.evaluation import State
 from jobs.usage import BillingPeriod
 
 

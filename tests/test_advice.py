@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from jobs.advice import (
+from jobs.recommend.advice import (
     Business,
     MetricOutlook,
     Plan,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from jobs.evaluation import Point, Rules, State, Thresholds, evaluate_series
+from jobs.recommend.evaluation import Point, Rules, State, Thresholds, evaluate_series
 
 T = Thresholds(warning=0.75, critical=0.9, resolve=0.7)
 RULES = Rules(for_points=2, stale_after=timedelta(hours=2))

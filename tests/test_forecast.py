@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pytest
 
-from jobs.forecast import DailySeries, backtest, choose_method, forecast
+from jobs.recommend.forecast import DailySeries, backtest, choose_method, forecast
 
 
 def rng() -> np.random.Generator:
@@ -143,7 +143,7 @@ def test_exceedance_probability_is_the_normal_tail() -> None:
 def test_theil_sen_matches_scipy(n: int) -> None:
     from scipy import stats
 
-    from jobs.forecast import _theil_sen
+    from jobs.recommend.forecast import _theil_sen
 
     y = np.arange(n) * 2.0 + np.random.default_rng(n).normal(0, 3, n)
     ours = _theil_sen(y)

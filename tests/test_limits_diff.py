@@ -9,10 +9,10 @@ import psycopg
 import pytest
 
 from jobs.cli import main
-from jobs.evaluation import State
 from jobs.limits import store
 from jobs.limits.changes import Action, compare, impacts
 from jobs.limits.loader import parse
+from jobs.recommend.evaluation import State
 from jobs.usage import BillingPeriod
 
 DATA = Path(__file__).parent / "data"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from jobs.evaluation import State, classify
+from jobs.recommend.evaluation import State, classify
 from jobs.usage import BillingPeriod, period_usage
 
 

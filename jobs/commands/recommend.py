@@ -9,13 +9,13 @@ from pathlib import Path
 
 from jobs import db, settings
 from jobs.commands.options import parse_now, positive
-from jobs.evaluation import Rules
-from jobs.forecast import forecast
-from jobs.lifecycle import ACTIONS, OPEN, REASONS, Status
 from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.recommend import engine, explain, review, store
 from jobs.recommend.cases import service_cases
+from jobs.recommend.evaluation import Rules
+from jobs.recommend.forecast import forecast
+from jobs.recommend.lifecycle import ACTIONS, OPEN, REASONS, Status
 from jobs.usage import BillingPeriod
 
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jobs.evaluation import State, classify
 from jobs.limits.model import VALUE_COLUMNS, Key, LimitRow
+from jobs.recommend.evaluation import State, classify
 
 
 class Action(enum.StrEnum):

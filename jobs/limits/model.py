@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from jobs.evaluation import Thresholds  # the alert thresholds the evaluation applies
 from jobs.model import canonical_unit
+from jobs.recommend.evaluation import Thresholds  # the alert thresholds the evaluation applies
 
 # The natural key of a limit (the table's unique index) and the columns the file decides.
 Key = tuple[str, str, str]  # (service, metricType, plan)

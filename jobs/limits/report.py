@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jobs.evaluation import State, utilisation
 from jobs.limits.changes import Action, FieldChange, Impact, RowChange
 from jobs.limits.model import LimitRow, key_label
 from jobs.limits.quantities import describe, describe_price, number
+from jobs.recommend.evaluation import State, utilisation
 from jobs.usage import BillingPeriod
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from jobs.advice import Business, Plan, PlanLimit
-from jobs.evaluation import Thresholds
 from jobs.limits.model import Limit, LimitKind, LimitsFile
+from jobs.recommend.advice import Business, Plan, PlanLimit
+from jobs.recommend.evaluation import Thresholds
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,14 @@ from typing import Any
 
 import psycopg
 
-from jobs.advice import Advice, MetricOutlook, advise
 from jobs.db import wrap_errors
-from jobs.evaluation import Evaluation, Rules, State, evaluate_series
-from jobs.forecast import DailySeries, Forecast, forecast
-from jobs.lifecycle import Status, snoozed, transition
 from jobs.model import AGGREGATION
 from jobs.recommend import explain, store
+from jobs.recommend.advice import Advice, MetricOutlook, advise
 from jobs.recommend.cases import MetricTerms, PlanCase, ServiceCase
+from jobs.recommend.evaluation import Evaluation, Rules, State, evaluate_series
+from jobs.recommend.forecast import DailySeries, Forecast, forecast
+from jobs.recommend.lifecycle import Status, snoozed, transition
 from jobs.usage import BillingPeriod
 
 LOCK_KEY = "infra-monitoring:recommend"

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from jobs import advice as advice_rules
-from jobs.advice import Advice, Business
-from jobs.forecast import Forecast
+from jobs.recommend import advice as advice_rules
+from jobs.recommend.advice import Advice, Business
+from jobs.recommend.forecast import Forecast
 from jobs.usage import BillingPeriod
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from datetime import datetime
 import psycopg
 
 from jobs.db import wrap_errors
-from jobs.lifecycle import ACTIONS, HistoryEntry, require_actor, transition
 from jobs.recommend import store
+from jobs.recommend.lifecycle import ACTIONS, HistoryEntry, require_actor, transition
 
 
 def change_status(

@@ -11,12 +11,12 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from jobs.advice import Priority
 from jobs.db import wrap_errors
 from jobs.errors import MonitoringError
-from jobs.lifecycle import Dismissal, HistoryEntry, Status
 from jobs.model import AGGREGATION
 from jobs.queries import query
+from jobs.recommend.advice import Priority
+from jobs.recommend.lifecycle import Dismissal, HistoryEntry, Status
 
 SeriesKey = tuple[str, str]  # (service, metric type)
 

@@ -3,7 +3,7 @@
 Every series a chart is drawn for: each metric the active plan of a service limits, and
 each series with usage this period (costs are a table of their own, not charts). For
 each: the period's points (usage so far, or the level), the active plan's limit and
-thresholds, the forecast recomputed as ``recommend`` computes it (``jobs.forecast``), and
+thresholds, the forecast recomputed as ``recommend`` computes it (``jobs.recommend.forecast``), and
 the state ``recommend`` stored in ``UsageAssessment``. Plus the open recommendations and
 the spend so far.
 """
@@ -21,13 +21,13 @@ import psycopg
 from jobs import assessments
 from jobs.assessments import StoredAssessment
 from jobs.collect import store as collect_store
-from jobs.forecast import Forecast, forecast
-from jobs.lifecycle import OPEN
 from jobs.limits.model import LimitsFile
 from jobs.model import AGGREGATION, METRIC_TYPES, SERVICES, canonical_unit
 from jobs.recommend import engine
 from jobs.recommend import store as recommend_store
 from jobs.recommend.cases import service_cases
+from jobs.recommend.forecast import Forecast, forecast
+from jobs.recommend.lifecycle import OPEN
 from jobs.usage import BillingPeriod, period_usage
 
 COST_METRIC = "COST_USD"

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from jobs.evaluation import State
 from jobs.limits.quantities import approximate, describe
+from jobs.recommend.evaluation import State
 from jobs.report import charts
 from jobs.report.data import SeriesView
 from jobs.report.summary import (

@@ -10,8 +10,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from jobs.evaluation import State
 from jobs.limits.quantities import approximate, describe
+from jobs.recommend.evaluation import State
 from jobs.report.data import OpenRecommendation, ReportData, SeriesView
 
 SEVERITY_ORDER = (State.CRITICAL, State.WARNING, State.NO_DATA, State.OK)

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobs.assessments import StoredAssessment
-from jobs.evaluation import State
 from jobs.limits.quantities import approximate, describe
+from jobs.recommend.evaluation import State
 from jobs.usage import BillingPeriod
 
 SHOWN_KEYS = 3  # limit keys named per kind of difference before "and N more"

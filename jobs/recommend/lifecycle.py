@@ -15,8 +15,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from jobs.advice import PRIORITY_RANK, Priority
 from jobs.errors import MonitoringError
+from jobs.recommend.advice import PRIORITY_RANK, Priority
 
 
 class Status(enum.StrEnum):
