@@ -18,15 +18,20 @@ from jobs import interrupts, logs
 from jobs.errors import Interrupted, MonitoringError
 from jobs.redact import scrub, secrets_from_env
 
-COMMAND_MODULES = (
-    "jobs.commands.schema",
-    "jobs.commands.limits",
-    "jobs.commands.collect",
-    "jobs.commands.recommend",
-    "jobs.commands.prisma",
-    "jobs.commands.status",
-    "jobs.commands.report",
-)
+# Each command and the module that registers it. Only the module of the command being run
+# is imported, so `collect` never loads the forecasting or plotting stacks (numpy, scipy,
+# matplotlib) nor pulumi; `python -m jobs --help` (or an unknown command) loads them all.
+COMMANDS = {
+    "schema": "jobs.commands.schema",
+    "limits": "jobs.commands.limits",
+    "collect": "jobs.commands.collect",
+    "recommend": "jobs.commands.recommend",
+    "backtest": "jobs.commands.recommend",
+    "recommendations": "jobs.commands.recommend",
+    "prisma-schema": "jobs.commands.prisma",
+    "status": "jobs.commands.status",
+    "report": "jobs.commands.report",
+}
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -36,25 +41,44 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> ArgumentParser:
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names (its first word that is not an option), if it is known."""
+    first = next((word for word in argv if not word.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> ArgumentParser:
+    """The parser; given ``argv`` naming a command, only that command's module is loaded
+    (the others get an empty placeholder, never shown)."""
+    chosen = _chosen(argv) if argv is not None else None
     parser = ArgumentParser(
         prog="python -m jobs",
         description="Infrastructure monitoring: schema, limits, collection and upgrade advice.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(commands)
+    if chosen is None:
+        for module in dict.fromkeys(COMMANDS.values()):
+            importlib.import_module(module).register(commands)
+        return parser
+    importlib.import_module(COMMANDS[chosen]).register(commands)
+    for name in COMMANDS.keys() - commands.choices.keys():
+        commands.add_parser(name)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     logs.setup(args.verbose)
     secrets = secrets_from_env(os.environ)
     with interrupts.stop_cleanly():
         try:
-            return int(args.run(args) or 0)
+            code = int(args.run(args) or 0)
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+            return code
+        except BrokenPipeError:
+            return _reader_left()
         except MonitoringError as exc:
             print(f"error: {scrub(str(exc), secrets)}", file=sys.stderr)
             return exc.exit_code
@@ -74,3 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
+
+
+def _reader_left() -> int:
+    """stdout's reader went away (``… | head``): what it wanted it has; end quietly, 0.
+    stdout now points at /dev/null so the interpreter's last flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0

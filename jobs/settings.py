@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jobs import embedded
 from jobs.db import validate_dsn
+from jobs.errors import ConfigError
 from jobs.paths import EMBEDDED_DATA_DIR
 
 
@@ -22,10 +23,28 @@ class Database:
         return f"embedded PostgreSQL in {EMBEDDED_DATA_DIR}" if self.embedded else "DATABASE_URL"
 
 
+def in_ci(env: Mapping[str, str]) -> bool:
+    """Running in CI: ``GITHUB_ACTIONS`` or ``CI`` set (to anything but false/0)."""
+    return any(
+        env.get(name, "").strip().lower() not in ("", "false", "0")
+        for name in ("GITHUB_ACTIONS", "CI")
+    )
+
+
 def database(env: Mapping[str, str] | None = None, data_dir: Path = EMBEDDED_DATA_DIR) -> Database:
-    """``DATABASE_URL`` when set, else the embedded server in the project (started on demand)."""
+    """``DATABASE_URL`` when set, else the embedded server in the project (started on demand).
+
+    Never the embedded server in CI: there an empty ``DATABASE_URL`` means a secret is not
+    set yet, and a throw-away server on the runner would only fail later, and obscurely.
+    """
     env = os.environ if env is None else env
     url = env.get("DATABASE_URL", "").strip()
     if url:
         return Database(validate_dsn(url, "DATABASE_URL"), embedded=False)
+    if in_ci(env):
+        raise ConfigError(
+            "DATABASE_URL is empty in CI, and CI never uses the embedded PostgreSQL: set the "
+            "repository secret JOBS_DATABASE_URL (collect and recommend workflows) or "
+            "DATABASE_URL (preview, deploy, drift), see docs/operations.md"
+        )
     return Database(embedded.start(data_dir), embedded=True)

