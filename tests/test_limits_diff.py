@@ -177,7 +177,6 @@ def test_markdown_is_short_and_stable_when_nothing_changes(
 
 def test_diff_errors_are_one_line(
     migrated_db: str,
-    empty_db: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -190,11 +189,17 @@ def test_diff_errors_are_one_line(
         f"error: {bad} has 1 problem: {bad}:20: limits[2].limit: unit 'requests' does not fit "
         "BANDWIDTH_GB (allowed: GB, B, bytes, KB, MB, TB)\n"
     )
-    monkeypatch.setenv("DATABASE_URL", empty_db)
+    # The schema exists but the limits table was dropped (not a first deploy: an error).
+    with psycopg.connect(migrated_db) as conn:
+        conn.execute('DROP TABLE "InfrastructureLimit"')
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     code, _, err = run(capsys, "limits", "diff", write(tmp_path, BEFORE))
     assert code == 2
     assert err.startswith('error: table public."InfrastructureLimit" does not exist')
-    assert err.endswith("run `pulumi up` or `python -m jobs schema up`\n")
+    assert err.endswith(
+        "run `pulumi up` (or `python -m jobs schema up` for a database Pulumi does not manage)\n"
+    )
     with pytest.raises(SystemExit) as usage:
         main(["limits", "diff", "--format", "html"])
     assert usage.value.code == 2

@@ -20,6 +20,7 @@ from jobs.limits.changes import compare, impacts
 from jobs.limits.loader import load
 from jobs.limits.model import LimitsFile
 from jobs.paths import DEFAULT_LIMITS_FILE
+from jobs.schema.deployed import NOTHING_DEPLOYED, nothing_deployed
 from jobs.usage import BillingPeriod, period_usage
 
 DEFAULT_SCHEMA = "public"
@@ -87,15 +88,21 @@ def _diff(args: argparse.Namespace) -> int:
     database = settings.database()
     period = BillingPeriod.containing(datetime.now(UTC))
     with db.connect(database.dsn) as conn:
-        if not store.table_exists(conn, args.schema):
+        first_deploy = nothing_deployed(conn, args.schema)
+        if first_deploy:
+            table_rows, usage = [], {}  # every row would be added; no usage to move
+        elif not store.table_exists(conn, args.schema):
             raise ConfigError(
                 f'table {args.schema}."InfrastructureLimit" does not exist in the database at '
-                f"{db.describe(database.dsn)}: run `pulumi up` or `python -m jobs schema up`"
+                f"{db.describe(database.dsn)}: {settings.schema_advice(database)}"
             )
-        table_rows = [stored.row for stored in store.read_all(conn, args.schema)]
-        with conn.transaction():  # the usage of the same schema's metrics
-            conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(args.schema)))
-            usage = period_usage(conn, period)
+        else:
+            table_rows = [stored.row for stored in store.read_all(conn, args.schema)]
+            with conn.transaction():  # the usage of the same schema's metrics
+                conn.execute(
+                    sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(args.schema))
+                )
+                usage = period_usage(conn, period)
     changes = compare(limits.rows(), table_rows)
     active = {s.service: s.plan for s in limits.services}
     moved = impacts(changes, active, {key: u.value for key, u in usage.items()})
@@ -109,6 +116,10 @@ def _diff(args: argparse.Namespace) -> int:
         unchanged=sum(1 for row in limits.rows() if row.key not in touched),
         period=period,
     )
-    render = report.markdown if args.format == "markdown" else report.text
-    sys.stdout.write(render(result))
+    if args.format == "markdown":
+        sys.stdout.write(
+            (f"> {NOTHING_DEPLOYED}\n\n" if first_deploy else "") + report.markdown(result)
+        )
+    else:
+        sys.stdout.write((f"{NOTHING_DEPLOYED}\n" if first_deploy else "") + report.text(result))
     return 0

@@ -12,6 +12,7 @@ import psycopg
 
 from jobs import db, settings
 from jobs.schema import migrate
+from jobs.schema.deployed import NOTHING_DEPLOYED, nothing_deployed
 from jobs.schema.plan import SCHEMA_PLAN
 from jobs.schema.shapes import EnumShape, Shape
 
@@ -38,7 +39,12 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     add("up", "create what is missing, adopt what matches, alter what changed", _up, data_loss=True)
     add("plan", "show what 'up' would change, changing nothing", _plan)
-    add("show", "list the objects and whether they match sql/", _show)
+    add(
+        "show",
+        "list the objects and whether they match sql/ (exit 1 when one is missing or "
+        "differs; 0 with 'nothing deployed yet' when none exists)",
+        _show,
+    )
     add(
         "down",
         "roll back in the seed's order; tables with rows go to an archive schema",
@@ -87,6 +93,10 @@ def _summary(shape: Shape) -> str:
 def _show(args: argparse.Namespace) -> int:
     healthy = True
     with _connect() as conn:
+        if nothing_deployed(conn, args.schema):
+            # Before the first deploy nothing can have drifted.
+            print(f"{NOTHING_DEPLOYED} ({len(SCHEMA_PLAN)} objects in schema {args.schema})")
+            return 0
         for spec in _specs(args.schema):
             planned = migrate.plan(conn, spec)
             shape = migrate.read(conn, spec)
