@@ -71,7 +71,6 @@ def main() -> None:
     rows = make_rows(count)
     copy_times, store_times, rerun_times = [], [], []
     with database() as dsn, psycopg.connect(dsn, autocommit=True) as conn:
-        store.prepare(conn)
         for _ in range(repeats):  # interleaved, so both see the same machine load
             conn.execute('TRUNCATE "InfrastructureMetric"')
             copy_times.append(timed(raw_copy, conn, rows))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Iterator
 
@@ -15,7 +16,6 @@ from jobs.redact import redact_dsn
 APPLICATION_NAME = "infra-monitoring"
 _SEVERITY = re.compile(r"^(FATAL|ERROR):\s+")
 CONNECT_TIMEOUT_SECONDS = 10
-UTC_OPTION = "-c timezone=UTC"
 DISK_FULL = "53100"
 
 
@@ -55,22 +55,22 @@ def _first_line(exc: BaseException) -> str:
     return redact_dsn(" ".join(_SEVERITY.sub("", line).split()))
 
 
-def _options(dsn: str) -> str:
-    """The URL's own ``options`` (say ``-c statement_timeout=60s``, or Neon's ``endpoint=``),
-    kept, and UTC: an ``options`` argument would replace the URL's."""
-    given = conninfo.conninfo_to_dict(dsn).get("options")
-    return f"{given} {UTC_OPTION}" if given else UTC_OPTION
-
-
 def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
-    """Open a connection in UTC; unreachable servers and bad credentials raise one clear error."""
+    """Open a connection in UTC; unreachable servers and bad credentials raise one clear error.
+
+    Safe behind a transaction-pooling PgBouncer (Neon's ``-pooler`` hosts): the time zone
+    travels as the ``TimeZone`` startup parameter, which PgBouncer keeps per client (libpq
+    sends ``PGTZ``; an ``options=-c timezone=UTC`` is refused by PgBouncer), and statements
+    are never prepared server-side (a prepared statement lives on one server connection).
+    """
+    os.environ["PGTZ"] = "UTC"  # read by libpq at connect; every connection of ours is UTC
     try:
         return psycopg.connect(
             dsn,
             autocommit=autocommit,
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
             application_name=APPLICATION_NAME,
-            options=_options(dsn),
+            prepare_threshold=None,
         )
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(

@@ -307,7 +307,6 @@ def write_like_the_jobs(dsn: str) -> dict[str, Any]:
     ]
     with psycopg.connect(dsn) as conn:
         conn.autocommit = True
-        metrics_store.prepare(conn)
         metrics_store.write(
             conn, "jobs:vercel", metrics, through=None, run_id="prisma", at=datetime(2026, 11, 25)
         )

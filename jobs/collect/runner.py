@@ -3,13 +3,12 @@
 Sources are fetched in parallel (asyncio + httpx); their rows are written one source at a
 time on one connection, each source in one transaction with its watermark, so a failed
 source writes nothing and the others still commit. A PostgreSQL advisory lock keeps two
-runs from interleaving.
+runs from interleaving (transaction-scoped, so it holds behind a transaction pooler).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections import Counter
 from collections.abc import Coroutine, Sequence
@@ -35,7 +34,6 @@ from jobs.collect.sources.vercel_deployments import VercelDeployments
 from jobs.errors import (
     DatabaseError,
     Interrupted,
-    MonitoringError,
     PayloadError,
     SourceError,
 )
@@ -259,9 +257,7 @@ def collect(
     secrets = [*config.secrets, *dsn_secrets(dsn)]
     with db.connect(dsn, autocommit=True) as conn:
         store.check_schema(conn)
-        store.acquire_lock(conn, lock_wait)
-        store.prepare(conn)
-        try:
+        with store.run_lock(dsn, lock_wait):
             try:
                 if files:
                     for path in files:
@@ -280,11 +276,6 @@ def collect(
                 report.interrupted = stop
             report.finished = utc_now()
             _record_run(conn, report)
-        finally:
-            if not conn.closed:
-                # If it fails, the lock ends with the session anyway.
-                with contextlib.suppress(MonitoringError):
-                    store.release_lock(conn)
     return report
 
 

@@ -4,11 +4,17 @@ Each source's rows are written in one transaction: COPY into a temporary table, 
 ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE`` that inserts new windows, updates
 changed ones and leaves identical ones alone, so the counts say what really changed.
 The connection is in autocommit mode: nothing stays open while the sources are fetched.
+
+Nothing here depends on session state, so it works through a transaction-pooling PgBouncer
+(Neon's ``-pooler`` URLs), where each transaction may run on another server connection: the
+staging table lives for one transaction, and the run's lock is a transaction-scoped
+advisory lock held by a transaction of its own (``run_lock``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +22,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 
+from jobs import db
 from jobs.collect.records import MetricRow
 from jobs.db import wrap_errors
 from jobs.errors import CollectionBusy, ConfigError
@@ -44,33 +51,44 @@ def check_schema(conn: psycopg.Connection, tables: Sequence[str] = REQUIRED_TABL
         )
 
 
-def acquire_lock(conn: psycopg.Connection, wait_seconds: float) -> None:
-    """Take the collection lock (session level), waiting at most ``wait_seconds``."""
-    with wrap_errors("taking the collection lock"):
-        if wait_seconds <= 0:
-            row = conn.execute(query("collect", "try_lock"), {"key": LOCK_KEY}).fetchone()
-            if row and row[0]:
-                return
-        else:
-            try:
-                with conn.transaction():
-                    conn.execute(
-                        "SELECT set_config('lock_timeout', %s, true)",
-                        [f"{int(wait_seconds * 1000)}ms"],
-                    )
+@contextlib.contextmanager
+def run_lock(dsn: str, wait_seconds: float) -> Iterator[None]:
+    """Hold the collection lock for the ``with`` block, waiting at most ``wait_seconds``.
+
+    A transaction-scoped advisory lock in a transaction left open on a connection of its
+    own: behind a transaction pooler that transaction pins one server connection, which
+    holds the lock until the block ends (rollback) or the job dies (the server ends the
+    transaction). A session-level lock would stay on whichever server connection took it,
+    and the unlock could run on another. The open transaction takes no snapshot between
+    statements, so it holds back no vacuum.
+    """
+    with db.connect(dsn) as conn:
+        with wrap_errors("taking the collection lock"):
+            if wait_seconds <= 0:
+                row = conn.execute(query("collect", "try_lock"), {"key": LOCK_KEY}).fetchone()
+                locked = bool(row and row[0])
+            else:
+                conn.execute(
+                    "SELECT set_config('lock_timeout', %s, true)",
+                    [f"{int(wait_seconds * 1000)}ms"],
+                )
+                try:
                     conn.execute(query("collect", "lock"), {"key": LOCK_KEY})
-                return
-            except pg_errors.LockNotAvailable:
-                pass
-    raise CollectionBusy(
-        f"another collection run holds the lock (waited {wait_seconds:g}s); "
-        "this run collected nothing, the running one collects the same windows"
-    )
-
-
-def release_lock(conn: psycopg.Connection) -> None:
-    with wrap_errors("releasing the collection lock"):
-        conn.execute(query("collect", "unlock"), {"key": LOCK_KEY})
+                    locked = True
+                except pg_errors.LockNotAvailable:
+                    locked = False
+        if not locked:
+            raise CollectionBusy(
+                f"another collection run holds the lock (waited {wait_seconds:g}s); "
+                "this run collected nothing, the running one collects the same windows"
+            )
+        try:
+            yield
+        finally:
+            # Ends the transaction, and the lock with it; if the connection is gone, the
+            # server has ended both already.
+            with contextlib.suppress(psycopg.Error):
+                conn.rollback()
 
 
 def watermarks(conn: psycopg.Connection) -> dict[str, datetime | None]:
@@ -78,14 +96,9 @@ def watermarks(conn: psycopg.Connection) -> dict[str, datetime | None]:
         return dict(conn.execute(query("collect", "watermarks")).fetchall())
 
 
-def prepare(conn: psycopg.Connection) -> None:
-    """Create this session's staging table (outside any transaction, so it stays)."""
-    with wrap_errors("preparing the staging table"):
-        conn.execute(query("collect", "create_stage"))
-
-
 def _merge(conn: psycopg.Connection, rows: Sequence[MetricRow]) -> Written:
     with conn.cursor() as cur:
+        cur.execute(query("collect", "create_stage"))
         with cur.copy(query("collect", "copy_stage")) as copy:
             for r in rows:
                 copy.write_row(r.copy_values())

@@ -2,8 +2,9 @@
 
 -- name: create_stage
 -- Rows of one source's transaction are COPied here first, then merged in one statement.
--- Created once per session (catalog changes per transaction cost more than the rows).
-CREATE TEMP TABLE IF NOT EXISTS collect_stage (
+-- Created in that transaction and dropped at its end: behind a transaction pooler the next
+-- transaction may run on another server connection, so nothing may outlive a transaction.
+CREATE TEMP TABLE collect_stage (
     service      TEXT NOT NULL,
     "metricType" TEXT NOT NULL,
     value        DOUBLE PRECISION NOT NULL,
@@ -12,7 +13,7 @@ CREATE TEMP TABLE IF NOT EXISTS collect_stage (
     "windowEnd"  TIMESTAMP(3) NOT NULL,
     source       TEXT NOT NULL,
     metadata     JSONB NOT NULL
-) ON COMMIT DELETE ROWS;
+) ON COMMIT DROP;
 
 -- name: copy_stage
 COPY collect_stage (service, "metricType", value, unit, "timestamp", "windowEnd", source, metadata)
@@ -47,13 +48,11 @@ SELECT name FROM unnest(%(names)s::text[]) AS name
 WHERE to_regclass(quote_ident(name)) IS NULL;
 
 -- name: try_lock
-SELECT pg_try_advisory_lock(hashtext(%(key)s)) AS locked;
+-- Transaction-scoped: held until the lock's own transaction ends (store.run_lock).
+SELECT pg_try_advisory_xact_lock(hashtext(%(key)s)) AS locked;
 
 -- name: lock
-SELECT pg_advisory_lock(hashtext(%(key)s));
-
--- name: unlock
-SELECT pg_advisory_unlock(hashtext(%(key)s));
+SELECT pg_advisory_xact_lock(hashtext(%(key)s));
 
 -- name: watermarks
 SELECT source, "collectedThrough" FROM "CollectionWatermark";

@@ -38,7 +38,6 @@ def write_daily(
     ]
     with psycopg.connect(dsn) as conn:
         conn.autocommit = True
-        metrics_store.prepare(conn)
         metrics_store.write(
             conn, source, rows, through=None, run_id=str(uuid.uuid4()), at=datetime(2026, 11, 20)
         )
