@@ -69,16 +69,24 @@ def build_parser(argv: Sequence[str] | None = None) -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here (even after --help), not at exit
+    except BrokenPipeError:
+        return _reader_left()
+
+
+def _main(argv: Sequence[str]) -> int:
     args = build_parser(argv).parse_args(argv)
     logs.setup(args.verbose)
     secrets = secrets_from_env(os.environ)
     with interrupts.stop_cleanly():
         try:
-            code = int(args.run(args) or 0)
-            sys.stdout.flush()  # a closed pipe shows here, not at exit
-            return code
+            return int(args.run(args) or 0)
         except BrokenPipeError:
-            return _reader_left()
+            raise  # not a bug: main ends quietly
         except MonitoringError as exc:
             print(f"error: {scrub(str(exc), secrets)}", file=sys.stderr)
             return exc.exit_code

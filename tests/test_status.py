@@ -136,10 +136,10 @@ def test_a_source_that_stopped_reporting_is_stale(
     assert code == 1
     assert failures(lines) == [
         "FAIL  sources: source vercel-billing is stale: last success 2026-11-20 07:30 UTC "
-        "(5.0 h ago), stale after 2 h; last error at 2026-11-20 12:15 UTC: HTTP 401: Unauthorized"
+        "(5.0 h ago), stale after 3 h; last error at 2026-11-20 12:15 UTC: HTTP 401: Unauthorized"
     ]
     # The threshold is configurable: 6 hours tolerate it (the failed attempt still shows).
-    code, lines = status(capsys, "--stale-after-hours", "6")
+    code, lines = status(capsys, "--source-stale-after-hours", "6")
     assert code == 0, lines
     assert any(
         line.startswith("warn  sources: source vercel-billing: last success 2026-11-20 07:30")
@@ -250,7 +250,7 @@ def test_json_has_stable_keys_and_the_same_verdict(
     ("argv", "message"),
     [
         (["--limits", "nope.yaml"], "nope.yaml"),
-        (["--stale-after-hours", "0"], "must be greater than 0"),
+        (["--source-stale-after-hours", "0"], "must be greater than 0"),
         (["--now", "yesterday"], "is not an ISO 8601 time"),
     ],
 )

@@ -14,6 +14,7 @@ from pathlib import Path
 from psycopg import sql
 
 from jobs import db, settings
+from jobs.commands.options import schema_option
 from jobs.errors import ConfigError, LimitsError
 from jobs.limits import report, store
 from jobs.limits.changes import compare, impacts
@@ -23,7 +24,6 @@ from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.schema.deployed import NOTHING_DEPLOYED, nothing_deployed
 from jobs.usage import BillingPeriod, period_usage
 
-DEFAULT_SCHEMA = "public"
 DEFAULT_NAME = "limits.yaml"
 
 
@@ -50,9 +50,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         default="text",
         help="markdown for a pull-request comment (default: text)",
     )
-    diff.add_argument(
-        "--schema", default=DEFAULT_SCHEMA, help="schema of the table (default: public)"
-    )
+    schema_option(diff)
     diff.set_defaults(run=_diff)
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from jobs.errors import ConfigError
+from jobs.paths import DEFAULT_LIMITS_FILE
+
+DEFAULT_SCHEMA = "public"
 
 
 def parse_now(text: str | None) -> datetime:
@@ -34,3 +38,53 @@ def positive(kind: type) -> Callable[[str], Any]:
         return value
 
     return parse
+
+
+def hours(span: timedelta) -> float:
+    """A default duration as an option's number of hours."""
+    return span.total_seconds() / 3600
+
+
+def days(span: timedelta) -> float:
+    """A default duration as an option's number of days."""
+    return span.total_seconds() / 86400
+
+
+def lookback_days(parser: argparse.ArgumentParser, default: timedelta) -> None:
+    """``--lookback-days``, one meaning for recommend, backtest and report."""
+    parser.add_argument(
+        "--lookback-days",
+        type=positive(int),
+        default=round(days(default)),
+        metavar="D",
+        help=f"days of history a forecast may use (default {days(default):g})",
+    )
+
+
+# Options several commands share: one name, one meaning, one help text.
+
+
+def now_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--now",
+        metavar="ISO",
+        help="as of this time (ISO 8601, UTC unless it has an offset; default: the clock)",
+    )
+
+
+def limits_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--limits",
+        type=Path,
+        default=DEFAULT_LIMITS_FILE,
+        metavar="FILE",
+        help="the plan limits file (default: limits.yaml in the project)",
+    )
+
+
+def schema_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--schema",
+        default=DEFAULT_SCHEMA,
+        help=f"the schema that holds the monitoring objects (default: {DEFAULT_SCHEMA})",
+    )

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import datetime, timedelta
-from pathlib import Path
 
-from jobs import db, settings
-from jobs.commands.options import parse_now, positive
+from jobs import db, formats, settings
+from jobs.commands.options import (
+    days,
+    hours,
+    limits_option,
+    lookback_days,
+    now_option,
+    parse_now,
+    positive,
+)
 from jobs.limits.loader import load as load_limits
-from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.recommend import engine, explain, review, store
 from jobs.recommend.cases import service_cases
 from jobs.recommend.evaluation import Rules
 from jobs.recommend.forecast import forecast
 from jobs.recommend.lifecycle import ACTIONS, OPEN, REASONS, Status
 from jobs.usage import BillingPeriod
+
+# The defaults live in engine.Settings (and evaluation.Rules); the options only show them.
+DEFAULTS = engine.Settings()
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -28,46 +36,50 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--for",
         dest="for_points",
         type=positive(int),
-        default=2,
-        help="collections a new state must hold before it is raised (default 2)",
+        default=DEFAULTS.rules.for_points,
+        metavar="N",
+        help=f"collections a new state must hold before it is raised (default "
+        f"{DEFAULTS.rules.for_points})",
     )
     rec.add_argument(
-        "--stale-after-hours",
+        "--no-data-after-hours",
         type=positive(float),
-        default=36.0,
-        help="a series with no newer point is NO_DATA (default 36)",
+        default=hours(DEFAULTS.rules.stale_after),
+        metavar="H",
+        help="a series whose newest point is older than this is NO_DATA (default "
+        f"{hours(DEFAULTS.rules.stale_after):g})",
     )
     rec.add_argument(
         "--snooze-days",
         type=positive(float),
-        default=14.0,
-        help="a dismissed advice stays quiet unless its priority rises (default 14)",
+        default=days(DEFAULTS.snooze),
+        metavar="D",
+        help=f"a dismissed advice stays quiet unless its priority rises (default "
+        f"{days(DEFAULTS.snooze):g})",
     )
     rec.add_argument(
         "--expire-after-days",
         type=positive(float),
-        default=3.0,
-        help="open advice whose condition has not held this long expires (default 3)",
+        default=days(DEFAULTS.expire_after),
+        metavar="D",
+        help=f"open advice whose condition has not held this long expires (default "
+        f"{days(DEFAULTS.expire_after):g})",
     )
     rec.add_argument(
         "--ttl-days",
         type=positive(float),
-        default=30.0,
-        help="expiry date of a new recommendation (default 30)",
+        default=days(DEFAULTS.ttl),
+        metavar="D",
+        help=f"expiry date of a new recommendation (default {days(DEFAULTS.ttl):g})",
     )
-    rec.add_argument(
-        "--lookback-days",
-        type=positive(int),
-        default=90,
-        help="days of history a forecast may use (default 90)",
-    )
+    lookback_days(rec, DEFAULTS.lookback)
     rec.set_defaults(run=_recommend)
 
     bt = commands.add_parser(
         "backtest", help="print each series' forecast methods and their measured errors"
     )
     _common(bt)
-    bt.add_argument("--lookback-days", type=positive(int), default=90)
+    lookback_days(bt, DEFAULTS.lookback)
     bt.set_defaults(run=_backtest)
 
     recs = commands.add_parser("recommendations", help="list, show and review recommendations")
@@ -80,14 +92,20 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="only these statuses (repeatable)",
     )
     listing.add_argument("--all", action="store_true", help="every status")
-    listing.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    listing.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text: an aligned table; json: for scripts; markdown: for a GitHub summary "
+        "(default: text)",
+    )
     listing.set_defaults(run=_list)
     show = actions.add_parser("show", help="explain one recommendation")
-    show.add_argument("id")
+    show.add_argument("id", help="the recommendation's id (see `recommendations list`)")
     show.set_defaults(run=_show)
     for action in ACTIONS:
         change = actions.add_parser(action, help=f"mark a recommendation {ACTIONS[action].value}")
-        change.add_argument("id")
+        change.add_argument("id", help="the recommendation's id (see `recommendations list`)")
         change.add_argument("--by", required=True, help="who decides (recorded in the history)")
         change.add_argument("--note", help="why, in a sentence")
         change.add_argument("--reason", choices=sorted(REASONS), help="reason code")
@@ -95,20 +113,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--limits",
-        type=Path,
-        default=DEFAULT_LIMITS_FILE,
-        help="the limits file (default: limits.yaml)",
-    )
-    parser.add_argument("--now", help="evaluate as of this UTC time (ISO 8601; default: now)")
+    limits_option(parser)
+    now_option(parser)
 
 
 def _recommend(args: argparse.Namespace) -> int:
     limits = load_limits(args.limits)
     now = parse_now(args.now)
     config = engine.Settings(
-        rules=Rules(args.for_points, timedelta(hours=args.stale_after_hours)),
+        rules=Rules(args.for_points, timedelta(hours=args.no_data_after_hours)),
         lookback=timedelta(days=args.lookback_days),
         snooze=timedelta(days=args.snooze_days),
         expire_after=timedelta(days=args.expire_after_days),
@@ -149,7 +162,7 @@ def _list(args: argparse.Namespace) -> int:
     with db.connect(settings.database().dsn) as conn:
         rows = store.list_recommendations(conn, statuses)
     if args.format == "json":
-        print(json.dumps(rows, default=str, indent=2))
+        formats.print_json(rows)
     elif args.format == "markdown":
         print(explain.recommendation_markdown(rows))
     else:

@@ -7,10 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from jobs import db, settings
-from jobs.commands.options import parse_now, positive
+from jobs.commands.options import limits_option, lookback_days, now_option, parse_now
 from jobs.limits.loader import load as load_limits
 from jobs.outputs import append_step_summary, check_writable, write_atomically
-from jobs.paths import DEFAULT_LIMITS_FILE
+from jobs.recommend import engine
 from jobs.report import data, page, summary
 
 
@@ -21,7 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         description=(
             "Write one self-contained HTML file (inline CSS and SVG charts, no JavaScript, "
             "no network) with a summary, each series' usage against its warning, critical "
-            "and limit lines with the forecast and its 80 %% band to period end, and the open "
+            "and limit lines with the forecast and its 80 % band to period end, and the open "
             "recommendations. The summary is also written as Markdown (--markdown FILE, and "
             "appended to $GITHUB_STEP_SUMMARY when set)."
         ),
@@ -34,19 +34,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="the HTML file to write (default: report.html)",
     )
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the summary here")
-    parser.add_argument(
-        "--limits",
-        type=Path,
-        default=DEFAULT_LIMITS_FILE,
-        help="the limits file (default: limits.yaml)",
-    )
-    parser.add_argument("--now", help="report as of this UTC time (ISO 8601; default: now)")
-    parser.add_argument(
-        "--lookback-days",
-        type=positive(int),
-        default=90,
-        help="days of history the forecasts use (default 90, as recommend)",
-    )
+    limits_option(parser)
+    now_option(parser)
+    lookback_days(parser, engine.Settings().lookback)
     parser.set_defaults(run=_run)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from jobs import formats
 from jobs.recommend import advice as advice_rules
 from jobs.recommend.advice import Advice, Business
 from jobs.recommend.forecast import Forecast
@@ -294,12 +295,11 @@ def backtest_lines(service: str, metric: str, f: Forecast) -> str:
 def recommendation_table(rows: Sequence[dict[str, Any]]) -> str:
     if not rows:
         return "no recommendations"
-    lines = [f"{'id':<38}{'status':<10}{'priority':<10}{'roi':>7}  title"]
-    for r in rows:
-        lines.append(
-            f"{r['id']:<38}{r['status']:<10}{r['priority']:<10}{_ratio(r['roi']):>7}  {r['title']}"
-        )
-    return "\n".join(lines)
+    return formats.table(
+        ("id", "status", "priority", "roi", "title"),
+        [(r["id"], r["status"], r["priority"], _ratio(r["roi"]), r["title"]) for r in rows],
+        right=(3,),
+    ).rstrip("\n")
 
 
 def recommendation_markdown(rows: Sequence[dict[str, Any]]) -> str:

@@ -1,5 +1,5 @@
-"""How every command writes what people and scripts read: one JSON convention, one table
-layout. (A closed pipe is handled once, in ``jobs.cli``.)
+"""How the jobs format what they print for people and scripts: one JSON convention, one
+table layout, used by every command. (A closed pipe is handled once, in ``jobs.cli``.)
 
 JSON (``--format json`` of every command): field names in camelCase; times in ISO 8601 UTC
 to the second with ``Z`` (``2026-11-20T08:00:00Z``; the tables hold naive UTC); dates as
