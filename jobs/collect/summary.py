@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jobs import formats
 from jobs.collect.runner import Outcome, RunReport
 
 COLUMNS = ("source", "windows", "written", "new", "unchanged", "unmapped", "result")
@@ -48,16 +49,9 @@ def _details(report: RunReport) -> list[str]:
 
 
 def as_text(report: RunReport) -> str:
-    rows = [COLUMNS, *(_cells(o) for o in report.outcomes)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        parts = [cells[0].ljust(widths[0])]
-        parts += [c.rjust(w) for c, w in zip(cells[1:-1], widths[1:-1], strict=True)]
-        parts.append(cells[-1])
-        return "  ".join(parts).rstrip()
-
-    out = [headline(report), "", *(line(r) for r in rows)]
+    numbers = range(1, len(COLUMNS) - 1)  # between the source and the status
+    table = formats.table(COLUMNS, [_cells(o) for o in report.outcomes], right=numbers)
+    out = [headline(report), "", *table.splitlines()]
     details = _details(report)
     if details:
         out += ["", *details]
