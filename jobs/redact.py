@@ -7,9 +7,6 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
-import psycopg
-from psycopg import conninfo
-
 # userinfo of a URL: scheme://user:password@host -> scheme://user:***@host
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):(?P<pw>[^@\s]*)@")
 # key/value conninfo: password=secret or password='se cret'
@@ -35,6 +32,10 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
 
 def dsn_secrets(dsn: str) -> list[str]:
     """The password inside a PostgreSQL URL or conninfo, as written and as libpq reads it."""
+    # Imported here: the CLI imports this module, and `--help` should not load the driver.
+    import psycopg
+    from psycopg import conninfo
+
     found = []
     match = _URL_PASSWORD.search(dsn)
     if match and match["pw"]:

@@ -7,12 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from jobs import settings
-from jobs.collect import config as collect_config
-from jobs.collect import summary
-from jobs.collect.runner import collect
 from jobs.errors import CollectionBusy, ConfigError
-from jobs.outputs import append_step_summary
 from jobs.redact import scrub, secrets_from_env
 
 DEFAULT_LOCK_WAIT = 60.0
@@ -52,6 +47,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Imported when the command runs: `collect --help` loads neither the driver nor httpx.
+    from jobs import settings
+    from jobs.collect import config as collect_config
+    from jobs.collect import summary
+    from jobs.collect.runner import collect
+    from jobs.outputs import append_step_summary
+
     config = collect_config.from_env()
     if args.backfill_days is not None:
         days = collect_config.backfill_days(args.backfill_days, "--backfill-days")
