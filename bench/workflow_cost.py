@@ -224,7 +224,7 @@ def main() -> None:
         _url, api_env = here.recv()
         with database() as dsn:
             env = base_env | api_env | {"DATABASE_URL": dsn, "COLLECT_BACKFILL_DAYS": "7"}
-            first, _ = run_jobs(collect_env.python, ["collect"], env)
+            first, summary = run_jobs(collect_env.python, ["collect"], env)
             steady = median(
                 [run_jobs(collect_env.python, ["collect"], env)[0] for _ in range(repeats)]
             )
@@ -272,7 +272,9 @@ def main() -> None:
         f"collect --help, jobs venv (numpy, scipy, matplotlib installed): {help_jobs:.3f} s, "
         f"heavy modules: {heavy_jobs or 'none'}"
     )
-    print(f"collect, first run (7-day backfill, 3 providers): {first:.2f} s")
+    print(
+        f"collect, first run (7-day backfill, 3 providers): {first:.2f} s: {summary.splitlines()[0]}"
+    )
     print(f"collect, steady hourly run: {steady:.2f} s")
     print(f"recommend on 30 days: {recommend:.2f} s; report: {report:.2f} s")
     print(
