@@ -273,7 +273,8 @@ def main() -> None:
         f"heavy modules: {heavy_jobs or 'none'}"
     )
     print(
-        f"collect, first run (7-day backfill, 3 providers): {first:.2f} s: {summary.splitlines()[0]}"
+        f"collect, first run (7-day backfill, 3 providers): {first:.2f} s "
+        f"({summary.splitlines()[0]})"
     )
     print(f"collect, steady hourly run: {steady:.2f} s")
     print(f"recommend on 30 days: {recommend:.2f} s; report: {report:.2f} s")
