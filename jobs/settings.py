@@ -50,12 +50,12 @@ def database(env: Mapping[str, str] | None = None, data_dir: Path = EMBEDDED_DAT
     return Database(embedded.start(data_dir), embedded=True)
 
 
-def schema_advice(database: Database, env: Mapping[str, str] | None = None) -> str:
+def schema_advice(env: Mapping[str, str] | None = None) -> str:
     """How to bring the schema up, for where this runs: the deploy workflow in CI, the local
     bootstrap on the embedded server, else Pulumi (or the bootstrap, without Pulumi)."""
     env = os.environ if env is None else env
     if in_ci(env):
         return "run the deploy workflow (pulumi up), see docs/operations.md"
-    if database.embedded:
+    if not env.get("DATABASE_URL", "").strip():
         return "run `python -m jobs schema up`"
     return "run `pulumi up` (or `python -m jobs schema up` for a database Pulumi does not manage)"

@@ -34,6 +34,14 @@ hypothesis_settings.register_profile("explore", deadline=None, max_examples=2000
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(autouse=True)
+def not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite behaves the same on a laptop and in CI: the jobs' CI-only behaviour (no
+    embedded fallback, advice naming the deploy workflow) is tested by setting CI itself."""
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+
+
 @pytest.fixture(scope="session")
 def pg_admin_dsn() -> Iterator[str]:
     external = os.environ.get("TEST_DATABASE_URL")

@@ -259,5 +259,6 @@ def test_a_database_without_the_schema_is_a_configuration_error(
     assert (code, err) == (
         2,
         "error: the database lacks the tables InfrastructureMetric, CollectionWatermark, "
-        "CollectionRun: run `python -m jobs schema up` (or pulumi up)\n",
+        "CollectionRun: run `pulumi up` (or `python -m jobs schema up` for a database Pulumi "
+        "does not manage)\n",
     )

@@ -45,7 +45,7 @@ def test_ci_set_to_false_is_not_ci() -> None:
     "command", [["collect", "--focus-file", "limits.yaml"], ["recommend"], ["status"]]
 )
 def test_jobs_in_ci_without_a_database_exit_2_in_one_line(command: list[str]) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CI")}
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     result = subprocess.run(
         [sys.executable, "-m", "jobs", *command],
         env=env | {"GITHUB_ACTIONS": "true", "DATABASE_URL": ""},
@@ -62,11 +62,21 @@ def test_jobs_in_ci_without_a_database_exit_2_in_one_line(command: list[str]) ->
 
 
 def test_schema_advice_fits_where_the_command_runs() -> None:
-    remote = settings.Database("postgresql://u@h/db", embedded=False)
-    local = settings.Database("postgresql:///monitoring", embedded=True)
-    assert "deploy workflow" in settings.schema_advice(remote, {"GITHUB_ACTIONS": "true"})
-    assert settings.schema_advice(local, {}) == "run `python -m jobs schema up`"
-    assert settings.schema_advice(remote, {}).startswith("run `pulumi up`")
+    url = {"DATABASE_URL": "postgresql://u@h/db"}
+    assert "deploy workflow" in settings.schema_advice(url | {"GITHUB_ACTIONS": "true"})
+    assert settings.schema_advice({}) == "run `python -m jobs schema up`"  # embedded
+    assert settings.schema_advice(url).startswith("run `pulumi up`")
+
+
+def test_collect_before_the_deploy_says_how_to_deploy_where_it_runs(
+    empty_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", empty_db)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    code, _, err = run(capsys, "collect", "--focus-file", "samples/vercel-focus-sample.jsonl")
+    assert code == 2
+    assert err.startswith("error: the database lacks the tables")
+    assert err.endswith("run the deploy workflow (pulumi up), see docs/operations.md\n")
 
 
 @pytest.fixture

@@ -192,8 +192,6 @@ def test_diff_errors_are_one_line(
     # The schema exists but the limits table was dropped (not a first deploy: an error).
     with psycopg.connect(migrated_db) as conn:
         conn.execute('DROP TABLE "InfrastructureLimit"')
-    monkeypatch.delenv("CI", raising=False)
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     code, _, err = run(capsys, "limits", "diff", write(tmp_path, BEFORE))
     assert code == 2
     assert err.startswith('error: table public."InfrastructureLimit" does not exist')

@@ -22,7 +22,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 
-from jobs import db
+from jobs import db, settings
 from jobs.collect.records import MetricRow
 from jobs.db import wrap_errors
 from jobs.errors import CollectionBusy, ConfigError
@@ -45,10 +45,7 @@ def check_schema(conn: psycopg.Connection, tables: Sequence[str] = REQUIRED_TABL
         rows = conn.execute(query("collect", "missing_tables"), {"names": list(tables)}).fetchall()
     if rows:
         missing = ", ".join(r[0] for r in rows)
-        raise ConfigError(
-            f"the database lacks the tables {missing}: run `python -m jobs schema up` "
-            "(or pulumi up)"
-        )
+        raise ConfigError(f"the database lacks the tables {missing}: {settings.schema_advice()}")
 
 
 @contextlib.contextmanager

@@ -92,7 +92,7 @@ def _diff(args: argparse.Namespace) -> int:
         elif not store.table_exists(conn, args.schema):
             raise ConfigError(
                 f'table {args.schema}."InfrastructureLimit" does not exist in the database at '
-                f"{db.describe(database.dsn)}: {settings.schema_advice(database)}"
+                f"{db.describe(database.dsn)}: {settings.schema_advice()}"
             )
         else:
             table_rows = [stored.row for stored in store.read_all(conn, args.schema)]
