@@ -14,7 +14,7 @@ from pathlib import Path
 from psycopg import sql
 
 from jobs import db, settings
-from jobs.commands.options import schema_option
+from jobs.commands.options import shared
 from jobs.errors import ConfigError, LimitsError
 from jobs.limits import report, store
 from jobs.limits.changes import compare, impacts
@@ -50,7 +50,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         default="text",
         help="markdown for a pull-request comment (default: text)",
     )
-    schema_option(diff)
+    shared(diff, "--schema")
     diff.set_defaults(run=_diff)
 
 

@@ -62,29 +62,25 @@ def lookback_days(parser: argparse.ArgumentParser, default: timedelta) -> None:
 
 
 # Options several commands share: one name, one meaning, one help text.
+SHARED: dict[str, dict[str, Any]] = {
+    "--now": {
+        "metavar": "ISO",
+        "help": "as of this time (ISO 8601, UTC unless it has an offset; default: the clock)",
+    },
+    "--limits": {
+        "type": Path,
+        "default": DEFAULT_LIMITS_FILE,
+        "metavar": "FILE",
+        "help": "the plan limits file (default: limits.yaml in the project)",
+    },
+    "--schema": {
+        "default": DEFAULT_SCHEMA,
+        "help": f"the schema that holds the monitoring objects (default: {DEFAULT_SCHEMA})",
+    },
+}
 
 
-def now_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--now",
-        metavar="ISO",
-        help="as of this time (ISO 8601, UTC unless it has an offset; default: the clock)",
-    )
-
-
-def limits_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--limits",
-        type=Path,
-        default=DEFAULT_LIMITS_FILE,
-        metavar="FILE",
-        help="the plan limits file (default: limits.yaml in the project)",
-    )
-
-
-def schema_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--schema",
-        default=DEFAULT_SCHEMA,
-        help=f"the schema that holds the monitoring objects (default: {DEFAULT_SCHEMA})",
-    )
+def shared(parser: argparse.ArgumentParser, *names: str) -> None:
+    """Add the shared options ``names`` (keys of SHARED) to ``parser``."""
+    for name in names:
+        parser.add_argument(name, **SHARED[name])

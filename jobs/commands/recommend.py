@@ -9,11 +9,10 @@ from jobs import db, formats, settings
 from jobs.commands.options import (
     days,
     hours,
-    limits_option,
     lookback_days,
-    now_option,
     parse_now,
     positive,
+    shared,
 )
 from jobs.limits.loader import load as load_limits
 from jobs.recommend import engine, explain, review, store
@@ -113,8 +112,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    limits_option(parser)
-    now_option(parser)
+    shared(parser, "--limits", "--now")
 
 
 def _recommend(args: argparse.Namespace) -> int:

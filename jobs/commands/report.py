@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from jobs import db, settings
-from jobs.commands.options import limits_option, lookback_days, now_option, parse_now
+from jobs.commands.options import lookback_days, parse_now, shared
 from jobs.limits.loader import load as load_limits
 from jobs.outputs import append_step_summary, check_writable, write_atomically
 from jobs.recommend import engine
@@ -34,8 +34,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="the HTML file to write (default: report.html)",
     )
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the summary here")
-    limits_option(parser)
-    now_option(parser)
+    shared(parser, "--limits", "--now")
     lookback_days(parser, engine.Settings().lookback)
     parser.set_defaults(run=_run)
 

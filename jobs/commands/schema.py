@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import psycopg
 
 from jobs import db, settings
-from jobs.commands.options import schema_option
+from jobs.commands.options import shared
 from jobs.schema import migrate
 from jobs.schema.deployed import NOTHING_DEPLOYED, nothing_deployed
 from jobs.schema.plan import SCHEMA_PLAN
@@ -28,7 +28,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     def add(name: str, help_text: str, run: Runner, *, data_loss: bool = False) -> None:
         sub = actions.add_parser(name, help=help_text)
-        schema_option(sub)
+        shared(sub, "--schema")
         if data_loss:
             sub.add_argument(
                 "--allow-data-loss",

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from jobs import db, formats, settings
-from jobs.commands.options import limits_option, now_option, parse_now, positive
+from jobs.commands.options import parse_now, positive, shared
 from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.status import checks, read
@@ -37,7 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         default="text",
         help="text: one check per line; json: for scripts (default: text)",
     )
-    limits_option(parser)
+    shared(parser, "--limits")
     parser.add_argument(
         "--source-stale-after-hours",
         type=positive(float),
@@ -46,7 +46,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="a source whose last success is older than this is stale (default "
         f"{DEFAULT_STALE_AFTER_HOURS:g})",
     )
-    now_option(parser)
+    shared(parser, "--now")
     parser.set_defaults(run=_run)
 
 
