@@ -13,6 +13,7 @@ import pytest
 
 from jobs import embedded, settings
 from jobs.cli import main
+from jobs.schema import migrate
 from jobs.schema.plan import SCHEMA_PLAN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,11 @@ def test_up_creates_then_finds_nothing_to_do(
 def test_show_fails_until_everything_exists(
     capsys: pytest.CaptureFixture[str], db_env: str
 ) -> None:
+    code, out, _ = run(capsys, "schema", "show")
+    assert code == 0  # before the first deploy nothing can have drifted
+    assert out.startswith("nothing deployed yet: everything would be created")
+    with psycopg.connect(db_env) as conn:  # one object: a partial schema is not "nothing"
+        migrate.apply(conn, migrate.ObjectSpec.from_plan(SCHEMA_PLAN[0], "public"))
     code, out, _ = run(capsys, "schema", "show")
     assert code == 1
     assert 'enum public."MetricType": missing' in out
@@ -94,7 +100,9 @@ def test_down_archives_tables_with_rows(capsys: pytest.CaptureFixture[str], db_e
     assert lines[-1].startswith(
         'enum public."InfrastructureService" is used by archived tables: moved'
     )
-    assert run(capsys, "schema", "show")[0] == 1
+    # Rolled back: nothing of the schema is left, as before the first deploy.
+    code, out, _ = run(capsys, "schema", "show")
+    assert (code, out.split(" (")[0]) == (0, "nothing deployed yet: everything would be created")
 
 
 @pytest.mark.parametrize(
