@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+LINE_BREAK = re.compile(r"[ \t]*[\r\n\v\f]+[ \t]*")
 GAP = "  "
 
 
@@ -92,5 +93,5 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, datetime):
         return f"{value:%Y-%m-%d %H:%M}"
-    # One line per row, whatever the text holds.
-    return " ".join(str(value).split())
+    # One line per row, whatever the text holds (spacing within a line is kept).
+    return LINE_BREAK.sub(" ", str(value))

@@ -219,7 +219,7 @@ def test_a_table_fits_its_columns() -> None:
     text = formats.table(
         ("id", "roi", "title"),
         [
-            (long_id, "12.0x", "Upgrade\nVercel  to Pro"),
+            (long_id, "12.0x", "Upgrade \r\nVercel to Pro"),
             ("b", "n/a", None),
             ("c", "3.5x", datetime(2026, 11, 20, 8, 30, tzinfo=UTC)),
         ],

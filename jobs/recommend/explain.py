@@ -282,14 +282,22 @@ def backtest_lines(service: str, metric: str, f: Forecast) -> str:
     head = f"{service} {metric}: {f.points} days ({f.first_day} .. {f.last_day}), chosen {f.method}"
     if not f.candidates:
         return head + " (not enough history for a backtest)"
-    lines = [head, f"  {'method':<14}{'origins':>8}{'MAE':>12}{'MASE':>8}{'MAPE %':>9}{'cover':>7}"]
-    for b in f.candidates:
-        mark = "*" if b.method == f.method else " "
-        lines.append(
-            f" {mark}{b.method:<14}{b.origins:>8}{b.mae:>12.4g}"
-            f"{_fmt(b.mase):>8}{_fmt(b.mape):>9}{b.coverage:>7.0%}"
-        )
-    return "\n".join(lines)
+    table = formats.table(
+        (" method", "origins", "MAE", "MASE", "MAPE %", "cover"),
+        [
+            (
+                ("*" if b.method == f.method else " ") + b.method,  # * marks the chosen one
+                b.origins,
+                f"{b.mae:.4g}",
+                _fmt(b.mase),
+                _fmt(b.mape),
+                f"{b.coverage:.0%}",
+            )
+            for b in f.candidates
+        ],
+        right=(1, 2, 3, 4, 5),
+    )
+    return "\n".join([head, *(f" {line}" for line in table.splitlines())])
 
 
 def recommendation_table(rows: Sequence[dict[str, Any]]) -> str:
@@ -325,17 +333,23 @@ def recommendation_markdown(rows: Sequence[dict[str, Any]]) -> str:
 def run_summary(summary: RunSummary) -> str:
     """The terminal report of one recommend run."""
     lines = [f"period {summary.period.start:%Y-%m-%d} .. {summary.period.end:%Y-%m-%d}"]
-    for a in summary.assessments:
-        f = a.forecast
-        lines.append(
-            f"  {a.service:<26}{a.metric_type:<18}{a.evaluation.state.value:<9}"
-            + (
-                f"{a.evaluation.utilisation:>6.0%}"
-                if a.evaluation.utilisation is not None
-                else f"{'':>6}"
-            )
-            + (f"  forecast {f.mean:,.4g} ({f.method})" if f else "  no forecast")
+    rows = [
+        (
+            a.service,
+            a.metric_type,
+            a.evaluation.state.value,
+            "" if a.evaluation.utilisation is None else f"{a.evaluation.utilisation:.0%}",
+            (
+                f"forecast {a.forecast.mean:,.4g} ({a.forecast.method})"
+                if a.forecast
+                else "no forecast"
+            ),
         )
+        for a in summary.assessments
+    ]
+    if rows:
+        table = formats.table(("service", "metric", "state", "used", "outlook"), rows, right=(3,))
+        lines += [f"  {line}" for line in table.splitlines()]
     for label, items in (
         (
             "created",
