@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "jobs.commands.prisma",
     "jobs.commands.status",
     "jobs.commands.report",
+    "jobs.commands.notify",
 )
 
 

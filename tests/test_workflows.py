@@ -128,7 +128,10 @@ def test_least_privilege_permissions_and_timeouts_everywhere() -> None:
             permissions = job["permissions"]
             assert permissions.get("contents") == "read", where
             writes = {k for k, v in permissions.items() if v == "write"}
-            allowed = {"pull-requests"} if (name, job_name) == ("preview", "preview") else set()
+            allowed = {
+                ("preview", "preview"): {"pull-requests"},
+                ("collect", "collect"): {"issues"},  # notify's recommendation issues
+            }.get((name, job_name), set())
             assert writes == allowed, where
 
 
@@ -185,6 +188,23 @@ def test_the_collection_summary_shows_the_run_and_the_open_recommendations() -> 
     assert upload["with"]["path"] == "report.html"
     last = steps[-1]
     assert last["if"] == "steps.collect.outcome == 'failure'" and "exit 1" in last["run"]
+    # Notify runs even after a failed step, and its failure never fails the collection.
+    notify = next(s for s in steps if s.get("run") == "python -m jobs notify")
+    assert notify["if"] == "${{ !cancelled() }}" and notify["continue-on-error"] is True
+    assert runs.index("python -m jobs recommend") < runs.index("python -m jobs notify")
+
+
+def test_a_scheduled_status_check_notifies_then_fails_when_unhealthy() -> None:
+    workflow = load("status")
+    assert "schedule" in workflow["on"]
+    steps = workflow["jobs"]["status"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    assert runs.index("python -m jobs notify") < runs.index("python -m jobs status")
+    status = steps[runs.index("python -m jobs status")]
+    assert "continue-on-error" not in status  # its exit 1 fails the run
+    notify = steps[runs.index("python -m jobs notify")]
+    assert notify["env"]["DATABASE_URL"] == "${{ secrets.JOBS_DATABASE_URL }}"
+    assert "GITHUB_TOKEN" not in notify["env"]
 
 
 def job_commands() -> set[tuple[str, ...]]:
@@ -215,6 +235,8 @@ def test_the_workflows_run_these_commands() -> None:
         ("recommend",),
         ("report",),
         ("schema", "show"),
+        ("notify",),
+        ("status",),
     }
 
 

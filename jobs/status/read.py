@@ -79,7 +79,7 @@ def _limits(conn: psycopg.Connection, schema: str, limits: LimitsFile, name: str
     )
 
 
-def _sources(conn: psycopg.Connection) -> tuple[SourceState, ...]:
+def sources(conn: psycopg.Connection) -> tuple[SourceState, ...]:
     with wrap_errors("reading CollectionWatermark"), conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(query("status", "sources")).fetchall()
     return tuple(SourceState(**row) for row in rows)
@@ -113,7 +113,7 @@ def gather(
             missing,
             lambda: _limits(conn, schema, limits, limits_name),
         ),
-        sources=_section(conn, "CollectionWatermark", missing, lambda: _sources(conn)),
+        sources=_section(conn, "CollectionWatermark", missing, lambda: sources(conn)),
         last_run=_section(conn, "CollectionRun", missing, lambda: _last_run(conn)),
         assessments=_section(
             conn,
