@@ -24,6 +24,8 @@ import psycopg
 
 from jobs import assessments
 from jobs.errors import ConfigError
+from jobs.gitops.github import GitHub, GitHubSettings
+from jobs.gitops.issues import IssueSender
 from jobs.limits.model import LimitsFile
 from jobs.notify import alerts, store
 from jobs.notify.model import BudgetForecast, NotifyConfig, ReceiverType
@@ -189,6 +191,9 @@ def build_senders(
             senders[receiver.name] = SlackSender(client, secret, secrets, time.time)
         elif receiver.type is ReceiverType.WEBHOOK:
             senders[receiver.name] = WebhookSender(client, secret, secrets, time.time)
+        else:
+            github = GitHub(client, GitHubSettings.from_env(env, receiver.env))
+            senders[receiver.name] = IssueSender(github)
     return senders
 
 
