@@ -126,11 +126,12 @@ def test_least_privilege_permissions_and_timeouts_everywhere() -> None:
             where = f"{name}/{job_name}"
             assert 0 < job["timeout-minutes"] <= 30, where
             permissions = job["permissions"]
-            assert permissions.get("contents") == "read", where
+            assert permissions.get("contents") in ("read", "write"), where
             writes = {k for k, v in permissions.items() if v == "write"}
             allowed = {
                 ("preview", "preview"): {"pull-requests"},
                 ("collect", "collect"): {"issues"},  # notify's recommendation issues
+                ("collect", "propose"): {"contents", "pull-requests"},  # the upgrade PRs
             }.get((name, job_name), set())
             assert writes == allowed, where
 
@@ -192,6 +193,13 @@ def test_the_collection_summary_shows_the_run_and_the_open_recommendations() -> 
     notify = next(s for s in steps if s.get("run") == "python -m jobs notify")
     assert notify["if"] == "${{ !cancelled() }}" and notify["continue-on-error"] is True
     assert runs.index("python -m jobs recommend") < runs.index("python -m jobs notify")
+    # A merged upgrade is recorded as approved before recommend marks it IMPLEMENTED.
+    assert runs.index("python -m jobs recommendations sync-prs") < runs.index(
+        "python -m jobs recommend"
+    )
+    propose = load("collect")["jobs"]["propose"]
+    assert propose["if"] == "${{ !cancelled() && vars.PROPOSE_CRITICAL == 'true' }}"
+    assert propose["permissions"] == {"contents": "write", "pull-requests": "write"}
 
 
 def test_a_scheduled_status_check_notifies_then_fails_when_unhealthy() -> None:
@@ -237,6 +245,8 @@ def test_the_workflows_run_these_commands() -> None:
         ("schema", "show"),
         ("notify",),
         ("status",),
+        ("recommendations", "sync-prs"),
+        ("recommendations", "propose"),
     }
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from jobs import db, settings
+from jobs.commands import gitops
 from jobs.commands.options import parse_now, positive
 from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
@@ -92,6 +93,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         change.add_argument("--note", help="why, in a sentence")
         change.add_argument("--reason", choices=sorted(REASONS), help="reason code")
         change.set_defaults(run=_change, verb=action)
+    gitops.register(actions)  # propose, sync-prs: approval as a pull request
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

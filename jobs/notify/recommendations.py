@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from jobs.recommend.explain import describe
@@ -32,6 +33,12 @@ class RecommendationView:
     recommended_plan: str
     evidence_markdown: str
     ended_because: str | None  # the last transition's reason or note, once it is final
+    # What the upgrade is worth this billing period (USD), and when a limit is reached.
+    projected_cost: float  # on the current plan: price + overage
+    upgraded_cost: float  # on the recommended plan
+    overage_avoided: float
+    revenue_at_risk: float
+    breach_at: datetime | None
 
     @property
     def is_open(self) -> bool:
@@ -69,4 +76,9 @@ def view(row: Mapping[str, Any], account_of: Callable[[str], str]) -> Recommenda
         recommended_plan=str(row["recommended_plan"]),
         evidence_markdown=f"{FENCE}text\n{text.replace(FENCE, SAFE_FENCE)}\n{FENCE}",
         ended_because=ended,
+        projected_cost=float(row["projected_cost"]),
+        upgraded_cost=float(row["upgraded_cost"]),
+        overage_avoided=float(row["overage_avoided"]),
+        revenue_at_risk=float(row["revenue_at_risk"]),
+        breach_at=row.get("breach_at"),
     )
