@@ -15,6 +15,7 @@ from tests.support.fake_receivers import SLACK_PATH, FakeReceivers, Reply
 from tests.support.notify_data import (
     CONFIG,
     NOW,
+    config_routing_to,
     log_rows,
     put_assessment,
     put_recommendation,
@@ -319,3 +320,55 @@ def test_no_secret_reaches_a_message_the_log_or_the_output(
         assert token not in text
         assert "slacksecretpart123" not in text
     assert any("***" in t for t in texts)
+
+
+def test_no_data_is_told_where_a_route_takes_info(
+    env: str, receivers: FakeReceivers, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "n.yaml"
+    config.write_text(config_routing_to("slack"), encoding="utf-8")
+    put_assessment(env, "VERCEL_KV", "OPERATIONS", "NO_DATA", plan="upstash-free")
+    notify(capsys, config)
+    [message] = receivers.slack_messages()
+    assert message.startswith("*[FIRING:1] Upstash*")
+    assert ":white_circle: *VERCEL_KV/OPERATIONS NO_DATA* (info, NO_DATA)" in message
+
+
+def test_a_slow_receiver_is_cut_off_by_the_run_budget_and_finished_next_run(
+    env: str, receivers: FakeReceivers, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "n.yaml"
+    config.write_text(
+        config_routing_to("slack").replace(
+            "max_attempts: 3", "max_attempts: 3\n  budget_seconds: 0.2"
+        ),
+        encoding="utf-8",
+    )
+    put_assessment(env, "VERCEL_BANDWIDTH", "BANDWIDTH_GB", "WARNING")
+    put_assessment(env, "VERCEL_POSTGRES", "STORAGE_MB", "WARNING", plan="neon-free")
+    receivers.delay = 0.5
+    code, out, _ = notify(capsys, config)
+    assert code == 0 and "1 messages sent" in out and "1 left for the next run" in out
+    notify(capsys, config, NOW + timedelta(minutes=15))
+    assert len(receivers.slack_messages()) == 2
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_resent_and_says_so(
+    env: str, receivers: FakeReceivers, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "n.yaml"
+    config.write_text(
+        config_routing_to("hook").replace(
+            "max_attempts: 3", "max_attempts: 3\n  timeout_seconds: 0.3"
+        ),
+        encoding="utf-8",
+    )
+    put_assessment(env, "VERCEL_BANDWIDTH", "BANDWIDTH_GB", "WARNING")
+    receivers.script("/hook", Reply(200, None, {}, delay=1.0))
+    code, out, _ = notify(capsys, config)
+    assert code == 1 and "no answer in time; it may have been delivered" in out
+    code, out, _ = notify(capsys, config, NOW + timedelta(minutes=15))
+    assert code == 0, out
+    first, second = receivers.webhook_posts()
+    assert first.headers["idempotency-key"] == second.headers["idempotency-key"]
+    assert second.payload["resent"] is True and len(receivers.delivered) == 1

@@ -130,9 +130,8 @@ class _Handler(BaseHTTPRequestHandler):
         got = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, payload)
         reply = fake.next_reply(self.path)
         delay = (reply.delay if reply else 0.0) or fake.delay
-        if delay:
-            time.sleep(delay)
         if reply is not None and reply.status != 200:
+            time.sleep(delay)
             got.status = reply.status
             with fake._lock:
                 fake.received.append(got)
@@ -144,6 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
                 fake.received.append(got)
             if fake.on_request:
                 fake.on_request(got)
+            time.sleep(delay)  # the message has arrived; the answer is slow
             return self._send(200, "ok")
         if self.path == WEBHOOK_PATH:
             key = got.headers.get("idempotency-key", "")
@@ -152,6 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
                 fake.delivered.setdefault(key, got)
             if fake.on_request:
                 fake.on_request(got)
+            time.sleep(delay)
             return self._send(200, json.dumps({"status": "accepted"}), ctype="application/json")
         return self._send(404, "no_service")
 
