@@ -372,3 +372,15 @@ def test_a_receiver_that_does_not_answer_in_time_is_resent_and_says_so(
     first, second = receivers.webhook_posts()
     assert first.headers["idempotency-key"] == second.headers["idempotency-key"]
     assert second.payload["resent"] is True and len(receivers.delivered) == 1
+
+
+def test_a_clock_with_microseconds_still_records_the_delivery(
+    env: str, receivers: FakeReceivers, config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Times are stored to the millisecond; the claim must still be recognised as ours.
+    now = NOW + timedelta(microseconds=123_456)
+    put_assessment(env, "VERCEL_BANDWIDTH", "BANDWIDTH_GB", "WARNING")
+    assert notify(capsys, config_file, now)[0] == 0
+    assert {r["status"] for r in log_rows(env)} == {"sent"}
+    notify(capsys, config_file, now + timedelta(minutes=11))
+    assert len(receivers.slack_messages()) == 1

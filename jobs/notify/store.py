@@ -137,10 +137,12 @@ def claim(
         for r in rows
     )
     attempts = max(r["attempts"] for r in rows)
+    # As stored (milliseconds): the token ``finish`` matches the claim by.
+    stored_lease = rows[0]["lease_until"]
     message = Message(
         due_message.receiver, rows[0]["group"], due_message.message_key, items, attempts > 1
     )
-    return Claim(message, lease_until, attempts)
+    return Claim(message, stored_lease, attempts)
 
 
 def finish(

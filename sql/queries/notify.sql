@@ -56,7 +56,7 @@ WHERE "messageKey" = %(message_key)s
   AND ("leaseUntil" IS NULL OR "leaseUntil" <= %(now)s)
 RETURNING id, receiver, "groupKey" AS group, fingerprint, "dedupKey" AS dedup_key, kind,
           severity, state, resolved, title, body, labels, attempts,
-          "lastError" AS last_error;
+          "leaseUntil" AS lease_until;
 
 -- name: finish
 -- The outcome of this run's attempt; a run whose lease was taken over changes nothing.
