@@ -9,7 +9,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from jobs.cli import main
 from tests.support import notify_data
 from tests.support.fake_receivers import SLACK_PATH, FakeReceivers, Reply
 from tests.support.notify_data import (
@@ -20,6 +19,7 @@ from tests.support.notify_data import (
     put_assessment,
     put_recommendation,
     put_source,
+    run_notify,
     set_recommendation,
 )
 
@@ -37,13 +37,7 @@ def env(monkeypatch: pytest.MonkeyPatch, migrated_db: str, receivers: FakeReceiv
     return migrated_db
 
 
-def notify(
-    capsys: pytest.CaptureFixture[str], config: Path, now=NOW, *extra: str
-) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(["notify", "--config", str(config), "--now", now.isoformat(), *extra])
-    out, err = capsys.readouterr()
-    return code, out, err
+notify = run_notify
 
 
 def test_a_series_is_told_when_it_warns_escalates_and_resolves_once_each(
@@ -339,9 +333,7 @@ def test_a_slow_receiver_is_cut_off_by_the_run_budget_and_finished_next_run(
 ) -> None:
     config = tmp_path / "n.yaml"
     config.write_text(
-        config_routing_to("slack").replace(
-            "max_attempts: 3", "max_attempts: 3\n  budget_seconds: 0.2"
-        ),
+        config_routing_to("slack", budget_seconds=0.2),
         encoding="utf-8",
     )
     put_assessment(env, "VERCEL_BANDWIDTH", "BANDWIDTH_GB", "WARNING")
@@ -358,9 +350,7 @@ def test_a_receiver_that_does_not_answer_in_time_is_resent_and_says_so(
 ) -> None:
     config = tmp_path / "n.yaml"
     config.write_text(
-        config_routing_to("hook").replace(
-            "max_attempts: 3", "max_attempts: 3\n  timeout_seconds: 0.3"
-        ),
+        config_routing_to("hook", timeout_seconds=0.3),
         encoding="utf-8",
     )
     put_assessment(env, "VERCEL_BANDWIDTH", "BANDWIDTH_GB", "WARNING")

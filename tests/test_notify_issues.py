@@ -9,9 +9,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from jobs.cli import main
 from tests.support.fake_github import REPOSITORY, TOKEN, FakeGitHub, Reply
-from tests.support.notify_data import NOW, log_rows, put_recommendation, set_recommendation
+from tests.support.notify_data import (
+    NOW,
+    log_rows,
+    put_recommendation,
+    run_notify,
+    set_recommendation,
+)
 
 CONFIG = """\
 receivers:
@@ -46,10 +51,7 @@ def config(tmp_path: Path) -> Path:
 
 
 def notify(capsys: pytest.CaptureFixture[str], config: Path, minutes: int = 0) -> tuple[int, str]:
-    capsys.readouterr()
-    now = NOW + timedelta(minutes=minutes)
-    code = main(["notify", "--config", str(config), "--now", now.isoformat()])
-    out, err = capsys.readouterr()
+    code, out, err = run_notify(capsys, config, NOW + timedelta(minutes=minutes))
     return code, out + err
 
 

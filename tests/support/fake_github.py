@@ -14,9 +14,11 @@ import re
 import threading
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.support.local_server import LocalServer
 
 TOKEN = "ghs_testtoken0123456789abcdef"
 OWNER, NAME = "acme", "infra"
@@ -32,7 +34,7 @@ class Reply:
 
 
 @dataclass
-class FakeGitHub:
+class FakeGitHub(LocalServer):
     page_size_cap: int = 100  # GitHub's per_page maximum; tests lower it to force pages
     default_branch: str = "main"
 
@@ -48,7 +50,6 @@ class FakeGitHub:
         self._next_number = 1
         self._next_sha = 1
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # -- test side -------------------------------------------------------------------
     def commit(self, branch: str, files: dict[str, str]) -> str:
@@ -85,28 +86,13 @@ class FakeGitHub:
             "GITHUB_TOKEN": TOKEN,
         }
 
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> FakeGitHub:
+    def handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(_Handler):
             github = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        return Handler
 
     # -- server side -----------------------------------------------------------------
     def _sha(self) -> str:

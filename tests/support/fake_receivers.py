@@ -19,8 +19,10 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.local_server import LocalServer
 
 SLACK_PATH = "/services/T0001/B0002/slacksecretpart123"
 WEBHOOK_PATH = "/hook"
@@ -43,7 +45,7 @@ class Received:
 
 
 @dataclass
-class FakeReceivers:
+class FakeReceivers(LocalServer):
     delay: float = 0.0
 
     def __post_init__(self) -> None:
@@ -52,7 +54,6 @@ class FakeReceivers:
         self.delivered: dict[str, Received] = {}  # webhook: by idempotency key
         self.on_request: Callable[[Received], None] | None = None
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     def script(self, route: str, *replies: Reply) -> None:
         with self._lock:
@@ -64,12 +65,6 @@ class FakeReceivers:
                 if path.startswith(route) and queue:
                     return queue.popleft()
         return None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     @property
     def slack_url(self) -> str:
@@ -90,22 +85,13 @@ class FakeReceivers:
         with self._lock:
             return [r for r in self.received if r.path == WEBHOOK_PATH and r.status == 200]
 
-    def __enter__(self) -> FakeReceivers:
+    def handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(_Handler):
             receivers = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        return Handler
 
 
 class _Handler(BaseHTTPRequestHandler):

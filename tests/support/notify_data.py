@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
+from jobs.cli import main
 from jobs.usage import BillingPeriod
 from tests.support.fake_receivers import FakeReceivers
 
@@ -157,9 +158,22 @@ def log_rows(dsn: str) -> list[dict[str, Any]]:
         ).fetchall()
 
 
-def config_routing_to(receiver: str) -> str:
-    """The test configuration with one route: everything to ``receiver``."""
-    return CONFIG.split("routes:")[0] + f"routes:\n  - receiver: {receiver}\n"
+def config_routing_to(receiver: str, **settings: float) -> str:
+    """The test configuration with one route, everything to ``receiver``, and these
+    settings added."""
+    extra = "".join(f"  {key}: {value}\n" for key, value in settings.items())
+    head = CONFIG.split("routes:")[0].replace("receivers:", extra + "receivers:", 1)
+    return head + f"routes:\n  - receiver: {receiver}\n"
+
+
+def run_notify(
+    capsys: pytest.CaptureFixture[str], config: Path, now: datetime = NOW, *extra: str
+) -> tuple[int, str, str]:
+    """``python -m jobs notify`` in this process: exit code, stdout, stderr."""
+    capsys.readouterr()
+    code = main(["notify", "--config", str(config), "--now", now.isoformat(), *extra])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 @pytest.fixture
