@@ -374,3 +374,36 @@ def test_a_clock_with_microseconds_still_records_the_delivery(
     assert {r["status"] for r in log_rows(env)} == {"sent"}
     notify(capsys, config_file, now + timedelta(minutes=11))
     assert len(receivers.slack_messages()) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "hint"),
+    [
+        (400, "invalid_payload", "Slack could not read the message"),
+        (403, "action_prohibited", "an admin restricted posting to the channel"),
+        (404, "no_service", "the webhook was removed or disabled"),
+        (410, "channel_is_archived", "the webhook's channel is archived"),
+        (500, "rollup_error", None),
+    ],
+)
+def test_each_slack_error_is_named_and_retried(
+    env: str,
+    receivers: FakeReceivers,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    status: int,
+    text: str,
+    hint: str | None,
+) -> None:
+    config = tmp_path / "n.yaml"
+    config.write_text(config_routing_to("slack"), encoding="utf-8")
+    put_assessment(env, "VERCEL_BANDWIDTH", "BANDWIDTH_GB", "WARNING")
+    receivers.script(SLACK_PATH, Reply(status, text))
+    code, out, _ = notify(capsys, config)
+    assert code == 1
+    [line] = [x for x in out.splitlines() if x.startswith("failed:")]
+    expected = f"failed: slack (Vercel): HTTP {status}: {text}"
+    assert line.startswith(expected + (f" ({hint}" if hint else ";"))
+    assert line.endswith("attempt 1, will retry next run")
+    assert notify(capsys, config, NOW + timedelta(minutes=15))[0] == 0
+    assert len(receivers.slack_messages()) == 1
