@@ -230,6 +230,7 @@ def test_json_has_stable_keys_and_the_same_verdict(
         "sources",
         "lastRun",
         "services",
+        "notifications",
     ]
     assert report["healthy"] is False
     assert report["checkedAt"] == "2026-11-20T12:30:00Z"

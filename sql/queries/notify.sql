@@ -71,3 +71,13 @@ WHERE "messageKey" = %(message_key)s AND status = 'sending' AND "leaseUntil" = %
 SELECT id FROM "UpgradeRecommendation"
 WHERE status IN ('PENDING', 'REVIEWED', 'APPROVED') OR "updatedAt" >= %(since)s
 ORDER BY "createdAt", id;
+
+-- name: delivery_health
+-- For `status`: messages sent, failing (to be retried) and given up since %(since)s.
+SELECT "messageKey" AS message_key, receiver, min("groupKey") AS group, min(status) AS status,
+       max(attempts) AS attempts, max("lastError") AS last_error, max("sentAt") AS sent_at
+FROM "NotificationLog"
+WHERE "messageKey" IS NOT NULL AND "updatedAt" >= %(since)s
+  AND status IN ('sent', 'failed', 'abandoned')
+GROUP BY "messageKey", receiver
+ORDER BY receiver, min("groupKey");
