@@ -278,12 +278,13 @@ def test_a_bad_webhook_url_is_a_configuration_error_without_the_secret(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("SLACK_WEBHOOK_URL", "hooks.slack.com/services/T/B/topsecretvalue")
-    code, _, err = notify(capsys, config_file)
-    assert code == 2
-    assert err.strip() == (
-        f"error: SLACK_WEBHOOK_URL (receiver slack in {config_file}) must be an http(s) URL"
-    )
+    for bad in ("hooks.slack.com/services/T/B/topsecretvalue", "http://[::1/topsecretvalue"):
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", bad)
+        code, _, err = notify(capsys, config_file)
+        assert code == 2
+        assert err.strip() == (
+            f"error: SLACK_WEBHOOK_URL (receiver slack in {config_file}) must be an http(s) URL"
+        )
 
 
 def test_no_secret_reaches_a_message_the_log_or_the_output(

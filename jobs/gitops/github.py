@@ -15,6 +15,7 @@ import httpx
 
 from jobs.collect.http import error_message, retry_delay
 from jobs.errors import ConfigError, MonitoringError
+from jobs.notify.senders import is_http_url
 from jobs.redact import scrub
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -50,7 +51,7 @@ class GitHubSettings:
         if not REPOSITORY.match(repository):
             raise ConfigError(f"GITHUB_REPOSITORY must be owner/name, not {repository!r}")
         api = env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
-        if not re.match(r"^https?://[^\s/]+(/\S*)?$", api):
+        if not is_http_url(api):
             raise ConfigError(f"GITHUB_API_URL must be an http(s) URL, not {api!r}")
         return cls(api.rstrip("/"), repository, token)
 

@@ -13,7 +13,6 @@ The run's deliveries stop once ``budget_seconds`` are spent; what is left stays 
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -31,13 +30,18 @@ from jobs.notify import alerts, store
 from jobs.notify.model import BudgetForecast, NotifyConfig, ReceiverType
 from jobs.notify.plan import Planned, plan
 from jobs.notify.recommendations import RecommendationView, view
-from jobs.notify.senders import Sender, SlackSender, WebhookSender, url_secrets
+from jobs.notify.senders import (
+    Sender,
+    SlackSender,
+    WebhookSender,
+    is_http_url,
+    url_secrets,
+)
 from jobs.recommend import store as recommend_store
 from jobs.redact import scrub
 from jobs.status.read import sources as read_sources
 from jobs.usage import BillingPeriod
 
-URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 RECENTLY_CLOSED = timedelta(days=30)  # closed recommendations whose issue may be open
 
 
@@ -183,7 +187,7 @@ def build_senders(
         secret = env.get(receiver.env, "").strip()
         if not secret:
             continue
-        if receiver.type in (ReceiverType.SLACK, ReceiverType.WEBHOOK) and not URL.match(secret):
+        if receiver.type in (ReceiverType.SLACK, ReceiverType.WEBHOOK) and not is_http_url(secret):
             raise ConfigError(
                 f"{receiver.env} (receiver {receiver.name} in {config.path}) must be an http(s) URL"
             )

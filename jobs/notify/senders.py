@@ -44,9 +44,21 @@ class Sender(Protocol):
     def send(self, message: Message, now: datetime) -> Outcome: ...
 
 
+def is_http_url(text: str) -> bool:
+    """An absolute http(s) URL with a host, as httpx will send to it."""
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL:
+        return False
+    return url.scheme in ("http", "https") and bool(url.host) and " " not in text
+
+
 def url_secrets(url: str) -> list[str]:
     """A webhook URL and its path: either is enough to post to it."""
-    path = httpx.URL(url).raw_path.decode("ascii", "replace") if url else ""
+    try:
+        path = httpx.URL(url).raw_path.decode("ascii", "replace") if url else ""
+    except httpx.InvalidURL:  # refused later with a clear message; the value is still secret
+        return [url]
     return [url, path] if len(path) > 1 else [url]
 
 
