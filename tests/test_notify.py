@@ -3,12 +3,18 @@ inhibited, repeated, resolved and silenced, each transition exactly once."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
+from jobs.limits.loader import load as load_limits
+from jobs.notify import run
+from jobs.notify.config import load as load_config
+from jobs.notify.model import BudgetForecast
+from jobs.paths import DEFAULT_LIMITS_FILE
 from tests.support import notify_data
 from tests.support.fake_receivers import SLACK_PATH, FakeReceivers, Reply
 from tests.support.notify_data import (
@@ -408,3 +414,20 @@ def test_each_slack_error_is_named_and_retried(
     assert line.endswith("attempt 1, will retry next run")
     assert notify(capsys, config, NOW + timedelta(minutes=15))[0] == 0
     assert len(receivers.slack_messages()) == 1
+
+
+def test_a_budget_forecast_fed_to_the_run_is_delivered(
+    env: str, receivers: FakeReceivers, config_file: Path
+) -> None:
+    # Nothing computes budgets yet on this branch: the run takes them as input records.
+    config = load_config(config_file)
+    budget = BudgetForecast("Vercel", 100.0, 60.0, 130.0, 160.0, datetime(2026, 12, 1))
+    with psycopg.connect(env, autocommit=True) as conn, httpx.Client(timeout=5) as client:
+        env_vars = {"SLACK_WEBHOOK_URL": receivers.slack_url}
+        senders = run.build_senders(config, env_vars, client, [])
+        gathered = run.gather(conn, load_limits(DEFAULT_LIMITS_FILE), NOW, budgets=[budget])
+        result = run.run(conn, config, gathered, senders, NOW, [])
+    assert (result.sent, result.failed) == (1, [])
+    [message] = receivers.slack_messages()
+    assert "Vercel is forecast over its budget" in message
+    assert "Spent $60.00 of a $100.00 budget" in message
