@@ -38,6 +38,9 @@ TABLE_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
     "UpgradeRecommendation": ("SELECT", "INSERT", "UPDATE"),
     # limits diff reads it; pulumi up, as the owner, is its only writer.
     "InfrastructureLimit": ("SELECT",),
+    # notify: the latest row per alert (read), INSERT … ON CONFLICT DO NOTHING, claims and
+    # delivery results (UPDATE).
+    "NotificationLog": ("SELECT", "INSERT", "UPDATE"),
 }
 # CONNECT to log in; TEMPORARY for collect's staging table (CREATE TEMP TABLE collect_stage).
 DATABASE_PRIVILEGES = ("CONNECT", "TEMPORARY")

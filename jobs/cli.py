@@ -31,6 +31,7 @@ COMMANDS = {
     "prisma-schema": "jobs.commands.prisma",
     "status": "jobs.commands.status",
     "report": "jobs.commands.report",
+    "notify": "jobs.commands.notify",
 }
 
 

@@ -73,8 +73,8 @@ class PrismaSchemaDrift(SchemaError):
     """The Prisma schema file does not match the schema sql/ builds."""
 
 
-class LimitsError(ConfigError):
-    """The limits file is not valid."""
+class InvalidFile(ConfigError):
+    """A configuration file is not valid."""
 
     def __init__(self, file: str, problems: list[str]) -> None:
         # ``problems`` are one line each ("FILE:LINE: key: message"); ``limits check`` prints
@@ -84,6 +84,14 @@ class LimitsError(ConfigError):
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"{file} has {count} {noun}: " + "; ".join(self.problems))
+
+
+class LimitsError(InvalidFile):
+    """The limits file is not valid."""
+
+
+class NotificationsError(InvalidFile):
+    """The notifications file is not valid."""
 
 
 class Interrupted(KeyboardInterrupt):

@@ -8,3 +8,4 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = PROJECT_ROOT / "sql"
 DEFAULT_LIMITS_FILE = PROJECT_ROOT / "limits.yaml"
 EMBEDDED_DATA_DIR = PROJECT_ROOT / ".pgdata"
+DEFAULT_NOTIFICATIONS_FILE = PROJECT_ROOT / "notifications.yaml"

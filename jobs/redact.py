@@ -66,6 +66,10 @@ SECRET_ENV_VARS = (
     "UPSTASH_API_KEY",
     "PULUMI_CONFIG_PASSPHRASE",
     "PULUMI_ACCESS_TOKEN",
+    # notify's receivers (notifications.yaml may name others; notify scrubs those too)
+    "SLACK_WEBHOOK_URL",
+    "NOTIFY_WEBHOOK_URL",
+    "GITHUB_TOKEN",
 )
 
 

@@ -58,6 +58,7 @@ def test_objects_depend_on_each_other_in_the_seed_order(monkeypatch: pytest.Monk
     # Destroy walks dependencies backwards: the tables added since (assessments, the
     # collection job's), then exactly the seed's rollback order.
     assert [r.name for r in reversed(objects)] == [
+        "NotificationLog",
         "UsageAssessment",
         "CollectionRun",
         "CollectionWatermark",
@@ -222,6 +223,10 @@ EXPECTED_INDEXES = {
     "CollectionRun_startedAt_idx",
     "UsageAssessment_pkey",
     "UsageAssessment_service_metricType_periodStart_key",
+    "NotificationLog_pkey",
+    "NotificationLog_receiver_dedupKey_key",
+    "NotificationLog_receiver_fingerprint_plannedAt_idx",
+    "NotificationLog_status_idx",
 }
 
 
@@ -304,6 +309,7 @@ def test_up_then_destroy_through_the_served_provider(
             "CollectionWatermark_pkey",
             "CollectionRun_pkey",
             "UsageAssessment_pkey",
+            "NotificationLog_pkey",
         }
         assert {
             "InfrastructureLimit_warningThreshold_check",

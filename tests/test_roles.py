@@ -23,6 +23,7 @@ from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.schema.plan import TABLE_NAMES
 from tests.support.fake_apis import FakeApis
+from tests.support.fake_receivers import FakeReceivers
 from tests.support.grants_sql import DEFAULT_PRIVILEGES, GRANT, ROLE, SECRET_SIG, Declared, unwrap
 from tests.support.program import run_program
 from tests.support.roles_db import Declaring, RoleDatabase, declare, provisioned
@@ -86,6 +87,7 @@ def test_each_table_gets_exactly_the_privileges_its_jobs_need() -> None:
         "UsageAssessment": ["SELECT", "INSERT", "UPDATE"],
         "UpgradeRecommendation": ["SELECT", "INSERT", "UPDATE"],
         "InfrastructureLimit": ["SELECT"],
+        "NotificationLog": ["SELECT", "INSERT", "UPDATE"],
     }
     assert set(tables) == set(TABLE_NAMES)  # no table left to chance
     for grant in grants.values():
@@ -333,6 +335,14 @@ def test_the_jobs_do_their_whole_work_as_the_jobs_role(
     assert out == f"recommendation {first}: REVIEWED -> APPROVED by bob\n"
     code, out, err = run(capsys, "limits", "diff")
     assert (code, err) == (0, ""), err
+    # Notifications, as this role: the log is read, written and claimed.
+    with FakeReceivers() as receivers:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", receivers.slack_url)
+        monkeypatch.delenv("NOTIFY_WEBHOOK_URL", raising=False)
+        monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+        code, out, err = run(capsys, "notify", "--now", work.now)
+        assert (code, err) == (0, ""), out
+        assert receivers.slack_messages(), out
     # The scheduled workflow's last step, as this role too.
     report = tmp_path / "report.html"
     code, _, err = run(capsys, "report", "--out", str(report), "--now", work.now)

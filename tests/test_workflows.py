@@ -140,10 +140,14 @@ def test_least_privilege_permissions_and_timeouts_everywhere() -> None:
             where = f"{name}/{job_name}"
             assert 0 < job["timeout-minutes"] <= 30, where
             permissions = job["permissions"]
-            assert permissions.get("contents") == "read", where
+            assert permissions.get("contents") in ("read", "write"), where
             assert set(permissions.values()) <= {"read", "write"}, where
             writes = {k for k, v in permissions.items() if v == "write"}
-            allowed = {"pull-requests"} if (name, job_name) == ("preview", "preview") else set()
+            allowed = {
+                ("preview", "preview"): {"pull-requests"},
+                ("recommend", "recommend"): {"issues"},  # notify's recommendation issues
+                ("recommend", "propose"): {"contents", "pull-requests"},  # the upgrade PRs
+            }.get((name, job_name), set())
             assert writes == allowed, where
 
 
@@ -224,6 +228,8 @@ ENVIRONMENTS = {
     ("collect", "collect"): "requirements-collect.txt",
     ("preview", "validate"): "requirements-collect.txt",
     ("recommend", "recommend"): "requirements-jobs.txt",
+    ("recommend", "propose"): "requirements-jobs.txt",
+    ("status", "status"): "requirements-jobs.txt",
     ("preview", "preview"): "requirements.txt",
     ("deploy", "up"): "requirements.txt",
     ("drift", "drift"): "requirements.txt",
@@ -307,6 +313,19 @@ def test_the_summaries_show_the_collection_and_the_open_recommendations() -> Non
     )
     upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact"))
     assert upload["with"]["path"] == "report.html"
+    # Notify runs even after a failed step, and its failure never fails the job.
+    notify = next(s for s in steps if s.get("run") == ".venv/bin/python -m jobs notify")
+    assert notify["if"] == "${{ !cancelled() }}" and notify["continue-on-error"] is True
+    assert runs.index(".venv/bin/python -m jobs recommend") < runs.index(
+        ".venv/bin/python -m jobs notify"
+    )
+    # A merged upgrade is recorded as approved before recommend marks it IMPLEMENTED.
+    assert runs.index(".venv/bin/python -m jobs recommendations sync-prs") < runs.index(
+        ".venv/bin/python -m jobs recommend"
+    )
+    propose = load("recommend")["jobs"]["propose"]
+    assert propose["if"] == "${{ !cancelled() && vars.PROPOSE_CRITICAL == 'true' }}"
+    assert propose["permissions"] == {"contents": "write", "pull-requests": "write"}
 
 
 def test_drift_passes_before_the_first_deploy_and_checks_after_it() -> None:
@@ -319,6 +338,21 @@ def test_drift_passes_before_the_first_deploy_and_checks_after_it() -> None:
     assert "--workflow deploy.yml" in schema["run"] and "--status success" in schema["run"]
     (preview,) = _pulumi_steps(job)
     assert preview["if"] == "steps.schema.outputs.deployed == 'true'"
+
+
+def test_a_scheduled_status_check_notifies_then_fails_when_unhealthy() -> None:
+    workflow = load("status")
+    assert "schedule" in workflow["on"]
+    steps = workflow["jobs"]["status"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    assert runs.index(".venv/bin/python -m jobs notify") < runs.index(
+        ".venv/bin/python -m jobs status"
+    )
+    status = steps[runs.index(".venv/bin/python -m jobs status")]
+    assert "continue-on-error" not in status  # its exit 1 fails the run
+    notify = steps[runs.index(".venv/bin/python -m jobs notify")]
+    assert notify["env"]["DATABASE_URL"] == "${{ secrets.JOBS_DATABASE_URL }}"
+    assert "GITHUB_TOKEN" not in notify["env"]
 
 
 def job_commands() -> set[tuple[str, ...]]:
@@ -349,6 +383,10 @@ def test_the_workflows_run_these_commands() -> None:
         ("recommend",),
         ("report",),
         ("schema", "show"),
+        ("notify",),
+        ("status",),
+        ("recommendations", "sync-prs"),
+        ("recommendations", "propose"),
     }
 
 

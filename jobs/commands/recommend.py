@@ -6,6 +6,7 @@ import argparse
 from datetime import datetime, timedelta
 
 from jobs import db, formats, settings
+from jobs.commands import gitops
 from jobs.commands.options import (
     days,
     hours,
@@ -109,6 +110,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         change.add_argument("--note", help="why, in a sentence")
         change.add_argument("--reason", choices=sorted(REASONS), help="reason code")
         change.set_defaults(run=_change, verb=action)
+    gitops.register(actions)  # propose, sync-prs: approval as a pull request
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

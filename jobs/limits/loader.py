@@ -22,7 +22,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from jobs.errors import LimitsError
+from jobs.errors import InvalidFile, LimitsError
 from jobs.limits import quantities
 from jobs.limits.model import (
     Business,
@@ -73,28 +73,37 @@ def load(path: str | Path, name: str | None = None) -> LimitsFile:
     """Read and validate ``path`` (``name`` in messages, default the path as given); raises
     LimitsError listing every problem."""
     name = name or str(path)
+    return parse(read_text(path, name, LimitsError), name)
+
+
+def read_text(path: str | Path, name: str, error: type[InvalidFile]) -> str:
+    """The text of a configuration file, or ``error`` naming why it cannot be read."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise LimitsError(name, [Problem(None, DOCUMENT, "no such file").render(name)]) from None
+        problem = Problem(None, DOCUMENT, "no such file")
     except IsADirectoryError:
-        raise LimitsError(name, [Problem(None, DOCUMENT, "is a directory").render(name)]) from None
+        problem = Problem(None, DOCUMENT, "is a directory")
     except UnicodeDecodeError as exc:
         problem = Problem(None, DOCUMENT, f"not UTF-8 text (byte {exc.start})")
-        raise LimitsError(name, [problem.render(name)]) from None
     except OSError as exc:
         problem = Problem(None, DOCUMENT, f"cannot be read: {exc.strerror or exc}")
-        raise LimitsError(name, [problem.render(name)]) from None
-    return parse(text, name)
+    raise error(name, [problem.render(name)])
+
+
+def raise_problems(r: _Reader, file: str, error: type[InvalidFile]) -> None:
+    """Raise ``error`` listing every problem ``r`` found, in line order; else nothing."""
+    if r.problems:
+        ordered = sorted(r.problems, key=lambda p: p.line or 0)
+        raise error(file, [p.render(file) for p in ordered])
 
 
 def parse(text: str, file: str) -> LimitsFile:
     """Validate the text of a limits file; ``file`` names it in messages."""
     reader = _Reader()
     result = _read_document(reader, text, file)
-    if reader.problems or result is None:
-        ordered = sorted(reader.problems, key=lambda p: p.line or 0)
-        raise LimitsError(file, [p.render(file) for p in ordered])
+    raise_problems(reader, file, LimitsError)
+    assert result is not None  # no problems means a document
     return result
 
 
@@ -274,7 +283,10 @@ class _Reader:
             return None
 
 
-def _read_document(r: _Reader, text: str, file: str) -> LimitsFile | None:
+def read_top(
+    r: _Reader, text: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, tuple[Node, Node]] | None:
+    """The top-level entries of a YAML document (shared by every file read this way)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -285,15 +297,20 @@ def _read_document(r: _Reader, text: str, file: str) -> LimitsFile | None:
             Problem(mark.line + 1 if mark else None, DOCUMENT, f"not valid YAML: {reason}")
         )
         return None
+    keys = _allowed((*required, *optional))
     if root is None:
         r.problems.append(
-            Problem(1, DOCUMENT, f"the file is empty; expected a mapping with {_allowed(TOP_KEYS)}")
+            Problem(1, DOCUMENT, f"the file is empty; expected a mapping with {keys}")
         )
         return None
     if not isinstance(root, MappingNode):
-        r.fail(root, DOCUMENT, f"must be a mapping with {_allowed(TOP_KEYS)}, not {_kind(root)}")
+        r.fail(root, DOCUMENT, f"must be a mapping with {keys}, not {_kind(root)}")
         return None
-    top = r.mapping(root, DOCUMENT, required=TOP_KEYS)
+    return r.mapping(root, DOCUMENT, required=required, optional=optional)
+
+
+def _read_document(r: _Reader, text: str, file: str) -> LimitsFile | None:
+    top = read_top(r, text, TOP_KEYS)
     if top is None:
         return None
 

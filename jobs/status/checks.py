@@ -108,6 +108,29 @@ class RunState:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """One message of ``notify`` that was not delivered."""
+
+    receiver: str
+    group: str
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class NotificationsState:
+    """What ``notify`` delivered lately (``NOTIFICATIONS_WINDOW``)."""
+
+    sent: int
+    last_sent_at: datetime | None
+    failing: tuple[Delivery, ...]  # to be retried by the next run
+    abandoned: tuple[Delivery, ...]  # given up after the configured attempts: lost
+
+
+NOTIFICATIONS_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
 class Findings:
     checked_at: datetime  # naive UTC
     period: BillingPeriod
@@ -116,6 +139,7 @@ class Findings:
     sources: tuple[SourceState, ...] | Unavailable
     last_run: RunState | Unavailable | None
     assessments: tuple[StoredAssessment, ...] | Unavailable
+    notifications: NotificationsState | Unavailable | None = None  # None: not read
 
 
 @dataclass(frozen=True)
@@ -319,6 +343,31 @@ def _services(assessments: tuple[StoredAssessment, ...] | Unavailable) -> list[C
     return checks
 
 
+def _delivery(d: Delivery) -> str:
+    error = f": {d.last_error}" if d.last_error else ""
+    return f"{d.receiver} ({d.group}) after {d.attempts} attempt{'s' * (d.attempts > 1)}{error}"
+
+
+def _notifications(state: NotificationsState | Unavailable | None) -> list[Check]:
+    """A message given up is a lost notification: a problem. One still retried is not."""
+    if state is None:
+        return []
+    if isinstance(state, Unavailable):
+        return [_unavailable("notifications", state)]
+    hours = f"{NOTIFICATIONS_WINDOW.total_seconds() / 3600:g} h"
+    last = f", last {when(state.last_sent_at)}" if state.last_sent_at else ""
+    checks = [Check("notifications", Level.OK, f"{state.sent} messages sent in {hours}{last}")]
+    checks += [
+        Check("notifications", Level.FAIL, f"gave up on a message to {_delivery(d)}")
+        for d in state.abandoned
+    ]
+    checks += [
+        Check("notifications", Level.WARN, f"retrying a message to {_delivery(d)}")
+        for d in state.failing
+    ]
+    return checks
+
+
 def judge(findings: Findings, stale_after: timedelta) -> Verdict:
     checks = [
         *_schema(findings.objects),
@@ -326,6 +375,7 @@ def judge(findings: Findings, stale_after: timedelta) -> Verdict:
         *_sources(findings.sources, findings.checked_at, stale_after),
         *_last_run(findings.last_run),
         *_services(findings.assessments),
+        *_notifications(findings.notifications),
     ]
     return Verdict(findings, stale_after, tuple(checks))
 
@@ -350,6 +400,15 @@ def _section(value: Any, render: Any) -> Any:
     if isinstance(value, Unavailable):
         return {"unavailable": value.reason, "error": value.error}
     return render(value)
+
+
+def _delivery_json(d: Delivery) -> dict[str, Any]:
+    return {
+        "receiver": d.receiver,
+        "group": d.group,
+        "attempts": d.attempts,
+        "lastError": d.last_error,
+    }
 
 
 def as_json(verdict: Verdict) -> dict[str, Any]:
@@ -438,5 +497,18 @@ def as_json(verdict: Verdict) -> dict[str, Any]:
                 }
                 for a in assessments
             ],
+        ),
+        "notifications": _section(
+            f.notifications,
+            lambda n: (
+                None
+                if n is None
+                else {
+                    "sent": n.sent,
+                    "lastSentAt": _iso(n.last_sent_at),
+                    "failing": [_delivery_json(d) for d in n.failing],
+                    "abandoned": [_delivery_json(d) for d in n.abandoned],
+                }
+            ),
         ),
     }

@@ -22,8 +22,11 @@ from jobs.queries import query
 from jobs.schema import migrate
 from jobs.schema.plan import SCHEMA_PLAN
 from jobs.status.checks import (
+    NOTIFICATIONS_WINDOW,
+    Delivery,
     Findings,
     LimitsState,
+    NotificationsState,
     ObjectState,
     RunState,
     SourceState,
@@ -79,7 +82,7 @@ def _limits(conn: psycopg.Connection, schema: str, limits: LimitsFile, name: str
     )
 
 
-def _sources(conn: psycopg.Connection) -> tuple[SourceState, ...]:
+def sources(conn: psycopg.Connection) -> tuple[SourceState, ...]:
     with wrap_errors("reading CollectionWatermark"), conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(query("status", "sources")).fetchall()
     return tuple(SourceState(**row) for row in rows)
@@ -89,6 +92,27 @@ def _last_run(conn: psycopg.Connection) -> RunState | None:
     with wrap_errors("reading CollectionRun"), conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(query("status", "last_run")).fetchone()
     return RunState(**row) if row else None
+
+
+def _notifications(conn: psycopg.Connection, now: datetime) -> NotificationsState:
+    since = now - NOTIFICATIONS_WINDOW
+    with wrap_errors("reading NotificationLog"), conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query("notify", "delivery_health"), {"since": since}).fetchall()
+
+    def deliveries(status: str) -> tuple[Delivery, ...]:
+        return tuple(
+            Delivery(r["receiver"], r["group"], r["attempts"], r["last_error"])
+            for r in rows
+            if r["status"] == status
+        )
+
+    sent = [r["sent_at"] for r in rows if r["status"] == "sent"]
+    return NotificationsState(
+        sent=len(sent),
+        last_sent_at=max(sent) if sent else None,
+        failing=deliveries("failed"),
+        abandoned=deliveries("abandoned"),
+    )
 
 
 def gather(
@@ -113,7 +137,7 @@ def gather(
             missing,
             lambda: _limits(conn, schema, limits, limits_name),
         ),
-        sources=_section(conn, "CollectionWatermark", missing, lambda: _sources(conn)),
+        sources=_section(conn, "CollectionWatermark", missing, lambda: sources(conn)),
         last_run=_section(conn, "CollectionRun", missing, lambda: _last_run(conn)),
         assessments=_section(
             conn,
@@ -121,4 +145,5 @@ def gather(
             missing,
             lambda: tuple(assessments.read_period(conn, period)),
         ),
+        notifications=_section(conn, "NotificationLog", missing, lambda: _notifications(conn, now)),
     )

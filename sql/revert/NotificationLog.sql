@@ -1,0 +1,2 @@
+-- Revert table "NotificationLog".
+DROP TABLE "NotificationLog";
