@@ -9,7 +9,7 @@ import os
 import httpx
 
 from jobs import db, settings
-from jobs.commands.options import parse_now
+from jobs.commands.options import parse_now, shared
 from jobs.errors import ConfigError
 from jobs.gitops.github import GitHub, GitHubSettings
 from jobs.gitops.propose import open_pull_request, sync_pull_requests
@@ -48,7 +48,7 @@ def register(actions: argparse._SubParsersAction) -> None:
         "sync-prs",
         help="record merged upgrade pull requests as approvals (by their merger)",
     )
-    sync.add_argument("--now", help="as of this UTC time (ISO 8601; default: now)")
+    shared(sync, "--now")
     sync.set_defaults(run=_sync)
 
 

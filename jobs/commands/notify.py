@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 
 from jobs import db, settings
-from jobs.commands.options import parse_now
+from jobs.commands.options import parse_now, shared
 from jobs.limits.loader import load as load_limits
 from jobs.notify import config as notify_config
 from jobs.notify import run
-from jobs.paths import DEFAULT_LIMITS_FILE, DEFAULT_NOTIFICATIONS_FILE
+from jobs.paths import DEFAULT_NOTIFICATIONS_FILE
 from jobs.redact import secrets_from_env
 
 
@@ -38,13 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=DEFAULT_NOTIFICATIONS_FILE,
         help="the notifications file (default: notifications.yaml)",
     )
-    parser.add_argument(
-        "--limits",
-        type=Path,
-        default=DEFAULT_LIMITS_FILE,
-        help="the limits file: accounts and hard limits (default: limits.yaml)",
-    )
-    parser.add_argument("--now", help="as of this UTC time (ISO 8601; default: now)")
+    shared(parser, "--limits", "--now")
     parser.add_argument(
         "--dry-run",
         action="store_true",
