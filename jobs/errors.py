@@ -86,6 +86,14 @@ class LimitsError(ConfigError):
         super().__init__(f"{file} has {count} {noun}: " + "; ".join(self.problems))
 
 
+class RecommendationNotFound(MonitoringError):
+    """No recommendation has this id."""
+
+
+class AmbiguousId(MonitoringError):
+    """A short id matches more than one recommendation."""
+
+
 class Interrupted(KeyboardInterrupt):
     """The job was asked to stop (SIGTERM or SIGINT) and stops cleanly.
 

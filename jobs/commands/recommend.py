@@ -12,7 +12,8 @@ from jobs.commands.options import parse_now, positive
 from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.recommend import engine, explain, review, store
-from jobs.recommend.cases import service_cases
+from jobs.recommend.assess import Settings, series_input
+from jobs.recommend.cases import account_cases
 from jobs.recommend.evaluation import Rules
 from jobs.recommend.forecast import forecast
 from jobs.recommend.lifecycle import ACTIONS, OPEN, REASONS, Status
@@ -83,11 +84,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     listing.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     listing.set_defaults(run=_list)
     show = actions.add_parser("show", help="explain one recommendation")
-    show.add_argument("id")
+    show.add_argument("id", help="its id, or the start of it (at least 4 characters)")
     show.set_defaults(run=_show)
     for action in ACTIONS:
         change = actions.add_parser(action, help=f"mark a recommendation {ACTIONS[action].value}")
-        change.add_argument("id")
+        change.add_argument("id", help="its id, or the start of it (at least 4 characters)")
         change.add_argument("--by", required=True, help="who decides (recorded in the history)")
         change.add_argument("--note", help="why, in a sentence")
         change.add_argument("--reason", choices=sorted(REASONS), help="reason code")
@@ -107,7 +108,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _recommend(args: argparse.Namespace) -> int:
     limits = load_limits(args.limits)
     now = parse_now(args.now)
-    config = engine.Settings(
+    config = Settings(
         rules=Rules(args.for_points, timedelta(hours=args.stale_after_hours)),
         lookback=timedelta(days=args.lookback_days),
         snooze=timedelta(days=args.snooze_days),
@@ -115,7 +116,7 @@ def _recommend(args: argparse.Namespace) -> int:
         ttl=timedelta(days=args.ttl_days),
     )
     with db.connect(settings.database().dsn) as conn:
-        summary = engine.run(conn, service_cases(limits), config, now)
+        summary = engine.run(conn, account_cases(limits), config, now)
     print(explain.run_summary(summary))
     return 0
 
@@ -128,16 +129,14 @@ def _backtest(args: argparse.Namespace) -> int:
     with db.connect(settings.database().dsn) as conn:
         daily = store.daily_series(conn, today - timedelta(days=args.lookback_days), today)
     rows = []
-    for case in service_cases(limits):
-        for metric in sorted(case.current.metrics):
-            fitted = engine.series_input(
-                daily.get((case.service, metric), []), metric, period, today
-            )
+    for case in account_cases(limits):
+        for service, metric in sorted(case.current.metrics):
+            fitted = series_input(daily.get((service, metric), []), metric, period, today)
             if fitted is None:
-                rows.append(f"{case.service} {metric}: no data")
+                rows.append(f"{service} {metric}: no data")
                 continue
             f = forecast(fitted[0], so_far=fitted[1], as_of=fitted[2], period_end=period.end)
-            rows.append(explain.backtest_lines(case.service, metric, f))
+            rows.append(explain.backtest_lines(service, metric, f))
     print("\n".join(rows) if rows else "no series to backtest")
     return 0
 
@@ -149,7 +148,7 @@ def _list(args: argparse.Namespace) -> int:
     with db.connect(settings.database().dsn) as conn:
         rows = store.list_recommendations(conn, statuses)
     if args.format == "json":
-        print(json.dumps(rows, default=str, indent=2))
+        print(json.dumps([r.to_json() for r in rows], indent=2))
     elif args.format == "markdown":
         print(explain.recommendation_markdown(rows))
     else:
@@ -165,14 +164,18 @@ def _show(args: argparse.Namespace) -> int:
 
 def _change(args: argparse.Namespace) -> int:
     with db.connect(settings.database().dsn) as conn:
+        recommendation_id = store.resolve_id(conn, args.id)
         entry = review.change_status(
             conn,
-            args.id,
+            recommendation_id,
             args.verb,
             by=args.by,
             now=parse_now(None),
             note=args.note,
             reason=args.reason,
         )
-    print(f"recommendation {args.id}: {entry.from_status} -> {entry.to_status} by {entry.by}")
+    print(
+        f"recommendation {recommendation_id}: "
+        f"{entry.from_status} -> {entry.to_status} by {entry.by}"
+    )
     return 0
