@@ -32,9 +32,10 @@ def limits_file(
     replacements = {
         "  monthly_revenue_usd: 0": f"  monthly_revenue_usd: {revenue}",
         "  degraded_hours: 0": "  degraded_hours: 720",
-        "VERCEL_BANDWIDTH: {plan: vercel-hobby, revenue_share: 0}": (
-            f"VERCEL_BANDWIDTH: {{plan: {plan}, revenue_share: {share}}}"
+        "VERCEL_BANDWIDTH: {account: vercel-team, revenue_share: 0}": (
+            f"VERCEL_BANDWIDTH: {{account: vercel-team, revenue_share: {share}}}"
         ),
+        "vercel-team: {plan: vercel-hobby}": f"vercel-team: {{plan: {plan}}}",
     }
     for old, new in replacements.items():
         assert old in text, old
@@ -73,13 +74,14 @@ def test_ten_runs_over_the_same_data_keep_one_refreshed_recommendation(
     )
     assert rec["status"] == "PENDING"
     assert seen == sorted(seen) and seen[-1] == datetime(2026, 11, 20, 12, 9)
-    # No revenue in the default file: it does not pay, but a hard limit will pause the feature.
-    assert rec["title"] == "Risk: VERCEL_BANDWIDTH will hit a hard limit on vercel-hobby"
+    # No revenue in the default file: a hard limit will pause the team, at a cost unknown.
+    assert rec["title"] == "vercel-team: vercel-hobby will pause around 11-26; upgrade to vercel-pro"
+    assert rec["account"] == "vercel-team"
     assert rec["priority"] == "HIGH"  # the hard limit is 5.5 days away
     assert rec["projectedBreachAt"] == datetime(2026, 11, 26)
-    assert rec["roi"] == pytest.approx(-1.0)
-    assert rec["currentUsage"] == {METRIC: 76.0}
-    assert rec["projectedUsage"][METRIC] == pytest.approx(120.0)
+    assert rec["roi"] is None and rec["paybackDays"] is None  # unknown, never -100 %
+    assert rec["currentUsage"] == {f"{SERVICE}/{METRIC}": 76.0}
+    assert rec["projectedUsage"][f"{SERVICE}/{METRIC}"] == pytest.approx(120.0)
 
 
 def test_the_assessment_holds_state_forecast_and_its_backtest(
@@ -124,7 +126,7 @@ def test_with_revenue_at_stake_the_upgrade_pays(
     assert rec["overageAvoided"] == 0  # Hobby bills no overage; the limit is hard
     assert rec["upgradedMonthlyCost"] == 20  # Pro's price, 120 GB is within its 1 TB
     assert rec["roi"] == pytest.approx((600 - 20) / 20, rel=0.02)
-    assert rec["title"] == "Upgrade VERCEL_BANDWIDTH from vercel-hobby to vercel-pro"
+    assert rec["title"] == "vercel-team: vercel-hobby will pause around 11-26; upgrade to vercel-pro"
     assert rec["paybackDays"] == pytest.approx(20 / 600 * 30, rel=0.02)
 
 
@@ -270,7 +272,7 @@ def test_show_explains_the_numbers_and_their_data(
     code, out, _ = run(capsys, "recommendations", "show", rid)
     assert code == 0
     for expected in (
-        "Upgrade VERCEL_BANDWIDTH from vercel-hobby to vercel-pro",
+        "vercel-team: vercel-hobby will pause around 11-26; upgrade to vercel-pro",
         f"id {rid} | REVIEWED | priority HIGH",
         "data 2026-10-01 .. 2026-11-19 (50 days); so far 76",
         "forecast recent-median: 120",
@@ -278,6 +280,9 @@ def test_show_explains_the_numbers_and_their_data(
         "MASE",
         "band coverage",
         "current plan: limit 100, included 100",
+        "vercel-hobby: $0.00 (upper edge $0.00) = base $0.00 + on-demand $0.00; pauses "
+        "VERCEL_BANDWIDTH/BANDWIDTH_GB",
+        "vercel-pro: $20.00",
         "hard (pauses)",
         "plans: vercel-hobby $0.00 -> vercel-pro $20.00",
         "revenue $7,200.00/month, share 50%",
@@ -286,7 +291,8 @@ def test_show_explains_the_numbers_and_their_data(
     ):
         assert expected in out, expected
     evidence = recommendations(db)[0]["evidence"]
-    metric = evidence["metrics"][METRIC]
+    (metric,) = evidence["meters"]
+    assert (metric["service"], metric["metric"]) == (SERVICE, METRIC)
     assert metric["forecast"]["window"] == {"from": "2026-10-01", "to": "2026-11-19", "days": 50}
     assert metric["current"] == {
         "limit": 100.0,
@@ -295,7 +301,8 @@ def test_show_explains_the_numbers_and_their_data(
         "hard": True,
         "drawsCredit": False,
     }
-    assert evidence["advice"]["mean"]["upgradeCost"] == 20
+    assert evidence["mean"]["upgradeCost"] == 20
+    assert evidence["mean"]["targetBill"]["total"] == 20
 
 
 def test_list_shows_open_recommendations_first_by_priority(
@@ -342,8 +349,9 @@ def test_list_as_markdown_for_the_job_summary(
     code, out, _ = run(capsys, "recommendations", "list", "--format", "markdown")
     assert code == 0
     assert (
-        f"| HIGH | PENDING | Risk: VERCEL_BANDWIDTH will hit a hard limit on vercel-hobby | "
-        f"-100% | n/a | 2026-11-26 | `{rid}` |"
+        "| HIGH | PENDING | vercel-team: vercel-hobby will pause around 11-26; upgrade to "
+        "vercel-pro | $0.00 ($0.00) -> $20.00 ($20.00) | unknown — set "
+        f"`business.monthly_revenue_usd` | n/a | 2026-11-26 | `{rid}` |"
     ) in out
 
 
@@ -359,9 +367,10 @@ def test_a_limit_already_reached_shows_when_it_was_reached(
     (rec,) = recommendations(migrated_db)
     assert rec["projectedBreachAt"] == datetime(2026, 11, 14)
     assert "reached around 2026-11-14" in rec["reasoning"]
+    assert rec["title"] == "vercel-team: vercel-hobby paused since 11-14; upgrade to vercel-pro"
     assert rec["priority"] == "CRITICAL"
-    # The pause that still matters is the one from now on: Nov 20 to Dec 1, 264 h at $5/h.
-    assert rec["revenueAtRisk"] == pytest.approx(264 * 5)
+    # The pause that still matters is the one from now on: Nov 20 12:00 to Dec 1, 252 h at $5/h.
+    assert rec["revenueAtRisk"] == pytest.approx(252 * 5)
     (a,) = rows(
         migrated_db,
         """SELECT "breachAt", state FROM "UsageAssessment"

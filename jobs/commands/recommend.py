@@ -164,10 +164,9 @@ def _show(args: argparse.Namespace) -> int:
 
 def _change(args: argparse.Namespace) -> int:
     with db.connect(settings.database().dsn) as conn:
-        recommendation_id = store.resolve_id(conn, args.id)
-        entry = review.change_status(
+        recommendation_id, entry = review.change_status(
             conn,
-            recommendation_id,
+            args.id,
             args.verb,
             by=args.by,
             now=parse_now(None),
