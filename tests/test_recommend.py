@@ -379,3 +379,70 @@ def test_a_limit_already_reached_shows_when_it_was_reached(
         METRIC,
     )
     assert (a["breachAt"], a["state"]) == (datetime(2026, 11, 14), "CRITICAL")
+
+
+def test_an_approved_recommendation_never_expires_by_itself(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    limits = limits_file(tmp_path)
+    recommend(capsys, limits, NOW, "--ttl-days", "1")
+    rid = recommendations(db)[0]["id"]
+    assert run(capsys, "recommendations", "approve", rid[:8], "--by", "dana")[0] == 0
+    with psycopg.connect(db) as conn:  # and then the data is withdrawn
+        conn.execute('DELETE FROM "InfrastructureMetric"')
+    out = recommend(capsys, limits, "2026-11-25T12:00")  # past its expiry, condition gone
+    assert "expired: 0" in out
+    assert f"note: approved recommendation {rid[:8]} (vercel-team -> vercel-pro)" in out
+    assert "stays open until implemented or dismissed" in out
+    (rec,) = recommendations(db)
+    assert rec["status"] == "APPROVED"
+
+
+def test_short_ids_work_and_ambiguous_ones_are_refused(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    recommend(capsys, limits_file(tmp_path))
+    rid = recommendations(db)[0]["id"]
+    code, out, _ = run(capsys, "recommendations", "show", rid[:8])
+    assert code == 0 and f"id {rid} |" in out
+    code, out, _ = run(capsys, "recommendations", "review", rid[:6], "--by", "erin")
+    assert code == 0 and f"recommendation {rid}: PENDING -> REVIEWED" in out
+    with psycopg.connect(db) as conn:  # two more rows whose ids share a prefix
+        for suffix in ("1", "2"):
+            conn.execute(
+                """INSERT INTO "UpgradeRecommendation" (id, service, "currentPlan",
+                   "recommendedPlan", title, reasoning, status)
+                   VALUES (%s, 'VERCEL_KV', 'a', 'b', 't', 'r', 'DISMISSED')""",
+                ["abcd000" + suffix],
+            )
+    code, _, err = run(capsys, "recommendations", "show", "abcd")
+    assert code == 1
+    assert err == (
+        "error: id 'abcd' matches several recommendations (abcd0001, abcd0002): give more of it\n"
+    )
+    assert run(capsys, "recommendations", "show", "abcd0002")[0] == 0
+    code, _, err = run(capsys, "recommendations", "show", "abc")
+    assert (code, err) == (
+        1,
+        "error: no recommendation with id 'abc' (a short id needs at least 4 characters)\n",
+    )
+
+
+def test_per_service_recommendations_are_superseded_with_a_reason(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(db) as conn:  # as an earlier version wrote them: one per service
+        for service in ("VERCEL_BANDWIDTH", "VERCEL_FUNCTIONS"):
+            conn.execute(
+                """INSERT INTO "UpgradeRecommendation" (service, "currentPlan",
+                   "recommendedPlan", title, reasoning, "lastSeenAt")
+                   VALUES (%s, 'vercel-hobby', 'vercel-pro', 'old', 'old', %s)""",
+                [service, datetime(2026, 11, 20)],
+            )
+    out = recommend(capsys, limits_file(tmp_path))
+    assert "superseded: 2" in out and "created: 1" in out
+    old = [r for r in recommendations(db) if r["account"] is None]
+    assert [r["status"] for r in old] == ["EXPIRED", "EXPIRED"]  # history kept
+    assert {r["reviewHistory"][-1]["reason"] for r in old} == {"superseded"}
+    (new,) = [r for r in recommendations(db) if r["account"] == "vercel-team"]
+    assert new["status"] == "PENDING"
