@@ -38,6 +38,8 @@ TABLE_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
     "UpgradeRecommendation": ("SELECT", "INSERT", "UPDATE"),
     # limits diff reads it; pulumi up, as the owner, is its only writer.
     "InfrastructureLimit": ("SELECT",),
+    # collect upserts the FOCUS purchase lines; recommend, status and report read them.
+    "PlanPurchase": ("SELECT", "INSERT", "UPDATE"),
 }
 # CONNECT to log in; TEMPORARY for collect's staging table (CREATE TEMP TABLE collect_stage).
 DATABASE_PRIVILEGES = ("CONNECT", "TEMPORARY")

@@ -22,6 +22,7 @@ export default defineConfig({
       "CollectionWatermark",
       "CollectionRun",
       "UsageAssessment",
+      "PlanPurchase",
     ],
   },
   enums: {

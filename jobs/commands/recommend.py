@@ -11,7 +11,7 @@ from jobs import db, settings
 from jobs.commands.options import parse_now, positive
 from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
-from jobs.recommend import engine, explain, review, store
+from jobs.recommend import engine, explain, money, review, store
 from jobs.recommend.assess import Settings, series_input
 from jobs.recommend.cases import account_cases
 from jobs.recommend.evaluation import Rules
@@ -116,8 +116,12 @@ def _recommend(args: argparse.Namespace) -> int:
         ttl=timedelta(days=args.ttl_days),
     )
     with db.connect(settings.database().dsn) as conn:
-        summary = engine.run(conn, account_cases(limits), config, now)
+        found = money.read(conn, limits, now)
+        mismatches = {m.account: m.message for m in found.mismatches}
+        summary = engine.run(conn, account_cases(limits), config, now, mismatches)
     print(explain.run_summary(summary))
+    for b in found.budgets:
+        print(b.message)
     return 0
 
 

@@ -52,7 +52,7 @@ THRESHOLD_KEYS = ("warning", "critical", "resolve")
 BUSINESS_KEYS = ("monthly_revenue_usd", "degraded_hours")
 SOURCE_KEYS = ("url", "read")
 PLAN_REQUIRED = ("vendor", "monthly_price_usd", "source")
-PLAN_OPTIONAL = ("usage_credit_usd", "hard", "upgrades_to")
+PLAN_OPTIONAL = ("usage_credit_usd", "hard", "upgrades_to", "purchase")
 SERVICE_OPTIONAL = ("account", "plan", "revenue_share", "degraded_hours")
 LIMIT_REQUIRED = ("service", "metric", "plan", "limit")
 LIMIT_OPTIONAL = ("included", "overage", "hard", *THRESHOLD_KEYS, "source")
@@ -479,6 +479,9 @@ def _plans(
             credit = r.number(n, f"{path}.usage_credit_usd")
         if (n := plan.get("hard")) is not None:
             hard = r.boolean(n, f"{path}.hard")
+        purchase = None
+        if (n := plan.get("purchase")) is not None:
+            purchase = r.text(n, f"{path}.purchase")
         if (n := plan.get("source")) is not None:
             source = _source_ref(r, n, f"{path}.source", sources)
         targets = upgrades.setdefault(name, [])
@@ -490,7 +493,7 @@ def _plans(
         if vendor is None or price is None or credit is None or hard is None or source is None:
             continue
         names = tuple(target for target, _, _ in targets)
-        plans[name] = Plan(name, vendor, price, credit, hard, names, source)
+        plans[name] = Plan(name, vendor, price, credit, hard, names, source, purchase)
     for name, targets in upgrades.items():
         for target, item, where in targets:
             if target == name:

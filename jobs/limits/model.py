@@ -68,6 +68,8 @@ class Plan:
     hard: bool  # default of its limits: exceeding pauses the feature
     upgrades_to: tuple[str, ...]
     source: Source
+    # The ServiceName of the FOCUS purchase line that bills this plan (Vercel: "Pro").
+    purchase: str | None = None
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ def run(
     period = BillingPeriod.containing(now)
     summary = RunSummary(period)
     mismatches = mismatches or {}
+    summary.notes.extend(f"plan mismatch: {m}" for m in mismatches.values())
     with wrap_errors("recommend"), conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LOCK_KEY])
         # The year-long aggregations sort in memory instead of spilling to disk.

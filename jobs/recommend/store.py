@@ -15,6 +15,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from jobs.collect.records import Purchase
 from jobs.db import wrap_errors
 from jobs.errors import AmbiguousId, RecommendationNotFound
 from jobs.model import AGGREGATION
@@ -161,6 +162,23 @@ def open_recommendations(conn: psycopg.Connection) -> list[OpenState]:
             r["expires_at"],
         )
         for r in _rows(conn, "open_recommendations", {})
+    ]
+
+
+def recent_purchases(conn: psycopg.Connection, since: datetime) -> list[Purchase]:
+    """The FOCUS purchase lines whose charge period ends after ``since``, newest first."""
+    with wrap_errors("reading purchases"), conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query("purchases", "recent_purchases"), {"since": since}).fetchall()
+    return [
+        Purchase(
+            r["provider"],
+            r["service_name"],
+            r["start"],
+            r["end"],
+            float(r["billed_cost"]),
+            float(r["effective_cost"]),
+        )
+        for r in rows
     ]
 
 

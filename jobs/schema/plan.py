@@ -50,6 +50,7 @@ SCHEMA_PLAN: tuple[SchemaObject, ...] = (
     SchemaObject("CollectionWatermark", ObjectKind.TABLE),
     SchemaObject("CollectionRun", ObjectKind.TABLE),
     SchemaObject("UsageAssessment", ObjectKind.TABLE),
+    SchemaObject("PlanPurchase", ObjectKind.TABLE),
 )
 
 ENUM_NAMES = tuple(o.name for o in SCHEMA_PLAN if o.kind is ObjectKind.ENUM)

@@ -23,8 +23,10 @@ from typing import Any
 from jobs.assessments import StoredAssessment
 from jobs.limits.quantities import approximate, describe
 from jobs.recommend.evaluation import State
+from jobs.recommend.money import Money
 from jobs.usage import BillingPeriod
 
+NO_MONEY = Money((), ())  # no purchase line and no budget to report
 SHOWN_KEYS = 3  # limit keys named per kind of difference before "and N more"
 
 
@@ -116,6 +118,7 @@ class Findings:
     sources: tuple[SourceState, ...] | Unavailable
     last_run: RunState | Unavailable | None
     assessments: tuple[StoredAssessment, ...] | Unavailable
+    money: Money | Unavailable = NO_MONEY
 
 
 @dataclass(frozen=True)
@@ -319,6 +322,17 @@ def _services(assessments: tuple[StoredAssessment, ...] | Unavailable) -> list[C
     return checks
 
 
+def _money(money: Money | Unavailable) -> list[Check]:
+    """A plan paid for that limits.yaml does not name warns; so does a budget whose forecast
+    reaches it (the band's edge: warn; the mean or money spent: FAIL, as CRITICAL)."""
+    if isinstance(money, Unavailable):
+        return [_unavailable("plans", money)]
+    checks = [Check("plans", Level.WARN, m.message) for m in money.mismatches]
+    level = {State.OK: Level.OK, State.WARNING: Level.WARN, State.CRITICAL: Level.FAIL}
+    checks += [Check("budgets", level[b.state], b.message) for b in money.budgets]
+    return checks
+
+
 def judge(findings: Findings, stale_after: timedelta) -> Verdict:
     checks = [
         *_schema(findings.objects),
@@ -326,6 +340,7 @@ def judge(findings: Findings, stale_after: timedelta) -> Verdict:
         *_sources(findings.sources, findings.checked_at, stale_after),
         *_last_run(findings.last_run),
         *_services(findings.assessments),
+        *_money(findings.money),
     ]
     return Verdict(findings, stale_after, tuple(checks))
 
@@ -437,6 +452,33 @@ def as_json(verdict: Verdict) -> dict[str, Any]:
                     "evaluatedAt": _iso(a.evaluated_at),
                 }
                 for a in assessments
+            ],
+        ),
+        "plans": _section(
+            f.money,
+            lambda m: [
+                {
+                    "account": x.account,
+                    "filePlan": x.file_plan,
+                    "paidPlan": x.paid_plan,
+                    "purchase": x.purchase.service_name,
+                }
+                for x in m.mismatches
+            ],
+        ),
+        "budgets": _section(
+            f.money,
+            lambda m: [
+                {
+                    "budget": b.budget.label,
+                    "monthlyUsd": b.budget.monthly_usd,
+                    "spent": b.spent,
+                    "forecast": b.mean,
+                    "lower": b.lower,
+                    "upper": b.upper,
+                    "state": b.state.value,
+                }
+                for b in m.budgets
             ],
         ),
     }

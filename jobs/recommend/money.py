@@ -1,0 +1,79 @@
+"""What `recommend`, `status` and the report say about money beyond the recommendations:
+the plan each account really pays for (FOCUS purchase lines) and the budgets' outlook.
+Reads the database; the rules are in ``paid_plan`` and ``budget``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import psycopg
+from psycopg.rows import dict_row
+
+from jobs.db import wrap_errors
+from jobs.limits.model import LimitsFile
+from jobs.queries import query
+from jobs.recommend import paid_plan, store
+from jobs.recommend.assess import start_of_day
+from jobs.recommend.budget import BudgetOutlook, daily_spend, outlook
+from jobs.recommend.paid_plan import PlanMismatch
+from jobs.usage import BillingPeriod
+
+# History the spend forecast may use.
+LOOKBACK = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Money:
+    mismatches: tuple[PlanMismatch, ...]
+    budgets: tuple[BudgetOutlook, ...]
+
+
+def _project_costs(
+    conn: psycopg.Connection, since: datetime, until: datetime
+) -> dict[tuple[str, str], list[tuple[date, float]]]:
+    """Per (project, "COST_USD"), its daily cost over every service, keyed like usage."""
+    with wrap_errors("reading cost per project"), conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            query("purchases", "daily_project_costs"), {"since": since, "until": until}
+        ).fetchall()
+    series: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
+    for r in rows:
+        series[(f"{r['service']}|{r['project']}", "COST_USD")].append(
+            (r["day"].date(), float(r["value"]))
+        )
+    return dict(series)
+
+
+def read(conn: psycopg.Connection, limits: LimitsFile, now: datetime) -> Money:
+    period = BillingPeriod.containing(now)
+    purchases = store.recent_purchases(conn, now - paid_plan.RECENT)
+    mismatches = paid_plan.mismatches(limits, purchases)
+    if not limits.budgets:
+        return Money(tuple(mismatches), ())
+    today = start_of_day(now)
+    daily = store.daily_series(conn, today - LOOKBACK, today)
+    by_project = (
+        _project_costs(conn, today - LOOKBACK, today)
+        if any(b.project for b in limits.budgets)
+        else {}
+    )
+    outlooks = []
+    for budget in limits.budgets:
+        account = limits.account(budget.account)
+        services = [s.service for s in limits.account_services(account.name)]
+        if budget.project is None:
+            spend = daily_spend(services, daily)
+            fixed = sum(
+                p.billed_cost
+                for p in purchases
+                if p.provider.casefold() == account.vendor.casefold()
+                and period.start <= p.start < period.end
+            )
+        else:
+            spend = daily_spend([f"{s}|{budget.project}" for s in services], by_project)
+            fixed = 0.0
+        outlooks.append(outlook(budget, spend, fixed, period, now))
+    return Money(tuple(mismatches), tuple(outlooks))
