@@ -31,6 +31,9 @@ class Money:
     budgets: tuple[BudgetOutlook, ...]
 
 
+NO_MONEY = Money((), ())  # no purchase line, no budget: nothing to report
+
+
 def _project_costs(
     conn: psycopg.Connection, since: datetime, until: datetime
 ) -> dict[tuple[str, str], list[tuple[date, float]]]:

@@ -22,16 +22,23 @@ from jobs.assessments import StoredAssessment
 from jobs.collect import store as collect_store
 from jobs.limits.model import LimitsFile
 from jobs.model import AGGREGATION, METRIC_TYPES, SERVICES, canonical_unit
+from jobs.recommend import money as money_read
 from jobs.recommend import store as recommend_store
 from jobs.recommend.assess import series_input
 from jobs.recommend.cases import account_cases
 from jobs.recommend.forecast import Forecast, forecast
 from jobs.recommend.lifecycle import OPEN
+from jobs.recommend.money import Money
 from jobs.recommend.records import Recommendation
 from jobs.usage import BillingPeriod, period_usage
 
 COST_METRIC = "COST_USD"
-REQUIRED_TABLES = ("InfrastructureMetric", "UsageAssessment", "UpgradeRecommendation")
+REQUIRED_TABLES = (
+    "InfrastructureMetric",
+    "UsageAssessment",
+    "UpgradeRecommendation",
+    "PlanPurchase",
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,7 @@ class ReportData:
     series: tuple[SeriesView, ...]
     recommendations: tuple[Recommendation, ...]
     costs: dict[str, float]  # service -> USD so far this period
+    money: Money  # plan mismatches and budget outlooks
 
 
 def _order(services: list[str]) -> Callable[[tuple[str, str]], tuple[int, int]]:
@@ -97,6 +105,7 @@ def gather(
         stored = {a.key: a for a in assessments.read_period(conn, period)}
         open_rows = recommend_store.list_recommendations(conn, sorted(s.value for s in OPEN))
         usage = period_usage(conn, period)
+        money = money_read.read(conn, limits, now)
 
     limited: dict[tuple[str, str], tuple[str, LimitLines | None]] = {}
     for case in account_cases(limits):
@@ -145,5 +154,6 @@ def gather(
         period=period,
         series=tuple(series),
         recommendations=tuple(open_rows),
+        money=money,
         costs=dict(sorted(costs.items(), key=lambda item: order((item[0], COST_METRIC)))),
     )

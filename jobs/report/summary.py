@@ -169,6 +169,8 @@ def bullets(summary: Summary) -> list[str]:
         + f"; overage avoided {money(summary.overage_avoided)}, revenue at risk "
         f"{money(summary.revenue_at_risk)}",
         f"Spend so far this period: {money(summary.spend)}",
+        *(f"Plan mismatch: {m.message}" for m in summary.data.money.mismatches),
+        *(f"Budget: {b.message}" for b in summary.data.money.budgets),
     ]
 
 

@@ -23,10 +23,9 @@ from typing import Any
 from jobs.assessments import StoredAssessment
 from jobs.limits.quantities import approximate, describe
 from jobs.recommend.evaluation import State
-from jobs.recommend.money import Money
+from jobs.recommend.money import NO_MONEY, Money
 from jobs.usage import BillingPeriod
 
-NO_MONEY = Money((), ())  # no purchase line and no budget to report
 SHOWN_KEYS = 3  # limit keys named per kind of difference before "and N more"
 
 
