@@ -140,6 +140,7 @@ def test_limits_check_prints_the_mixed_plan_problem(
     path.write_text(text)
     code, out, err = run(capsys, "limits", "check", str(path))
     assert code == 1
-    assert "services.VERCEL_BUILD.plan: vercel-pro differs from the plan of account vercel-team" in (
-        out + err
+    assert (
+        "services.VERCEL_BUILD.plan: vercel-pro differs from the plan of account vercel-team"
+        in (out + err)
     )

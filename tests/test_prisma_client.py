@@ -35,9 +35,9 @@ from jobs.limits import store as limits_store
 from jobs.limits.model import LimitRow
 from jobs.model import METRIC_TYPES, PRIORITIES, SERVICES, STATUSES, canonical_unit
 from jobs.recommend import review
+from jobs.recommend import store as recommendations_store
 from jobs.recommend.advice import Priority
 from jobs.recommend.records import Recommendation
-from jobs.recommend import store as recommendations_store
 from jobs.schema import migrate
 from jobs.schema.plan import ENUM_NAMES, SCHEMA_PLAN, TABLE_NAMES
 from jobs.usage import BillingPeriod, period_usage

@@ -75,7 +75,9 @@ def test_ten_runs_over_the_same_data_keep_one_refreshed_recommendation(
     assert rec["status"] == "PENDING"
     assert seen == sorted(seen) and seen[-1] == datetime(2026, 11, 20, 12, 9)
     # No revenue in the default file: a hard limit will pause the team, at a cost unknown.
-    assert rec["title"] == "vercel-team: vercel-hobby will pause around 11-26; upgrade to vercel-pro"
+    assert (
+        rec["title"] == "vercel-team: vercel-hobby will pause around 11-26; upgrade to vercel-pro"
+    )
     assert rec["account"] == "vercel-team"
     assert rec["priority"] == "HIGH"  # the hard limit is 5.5 days away
     assert rec["projectedBreachAt"] == datetime(2026, 11, 26)
@@ -126,7 +128,9 @@ def test_with_revenue_at_stake_the_upgrade_pays(
     assert rec["overageAvoided"] == 0  # Hobby bills no overage; the limit is hard
     assert rec["upgradedMonthlyCost"] == 20  # Pro's price, 120 GB is within its 1 TB
     assert rec["roi"] == pytest.approx((600 - 20) / 20, rel=0.02)
-    assert rec["title"] == "vercel-team: vercel-hobby will pause around 11-26; upgrade to vercel-pro"
+    assert (
+        rec["title"] == "vercel-team: vercel-hobby will pause around 11-26; upgrade to vercel-pro"
+    )
     assert rec["paybackDays"] == pytest.approx(20 / 600 * 30, rel=0.02)
 
 
