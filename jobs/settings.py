@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from jobs import embedded
 from jobs.db import validate_dsn
+from jobs.errors import ConfigError
 from jobs.paths import EMBEDDED_DATA_DIR
 
 
@@ -22,10 +24,21 @@ class Database:
         return f"embedded PostgreSQL in {EMBEDDED_DATA_DIR}" if self.embedded else "DATABASE_URL"
 
 
+# A database of the embedded server other than the default (the demo keeps each team in one).
+EMBEDDED_DATABASE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
 def database(env: Mapping[str, str] | None = None, data_dir: Path = EMBEDDED_DATA_DIR) -> Database:
-    """``DATABASE_URL`` when set, else the embedded server in the project (started on demand)."""
+    """``DATABASE_URL`` when set, else the embedded server in the project (started on demand),
+    database ``EMBEDDED_DATABASE`` (default ``monitoring``)."""
     env = os.environ if env is None else env
     url = env.get("DATABASE_URL", "").strip()
     if url:
         return Database(validate_dsn(url, "DATABASE_URL"), embedded=False)
-    return Database(embedded.start(data_dir), embedded=True)
+    name = env.get("EMBEDDED_DATABASE", "").strip() or embedded.DATABASE_NAME
+    if not EMBEDDED_DATABASE.match(name):
+        raise ConfigError(
+            f"EMBEDDED_DATABASE {name!r} must be lowercase letters, digits and '_', "
+            "starting with a letter or '_', at most 63 characters"
+        )
+    return Database(embedded.start(data_dir, name), embedded=True)
