@@ -51,7 +51,9 @@ class Meter:
 METERS = (
     Meter("Fast Data Transfer", "gigabyte", "VERCEL_BANDWIDTH", "BANDWIDTH_GB", 1, 100, 0.15, 1000),
     Meter("Edge Requests", "Requests", "VERCEL_EDGE_REQUESTS", "REQUESTS", 1, 1e6, 2e-6, 10e6),
-    Meter("Function Invocations", "Invocations", "VERCEL_FUNCTIONS", "INVOCATIONS", 1, 1e6, 6e-7, 0),
+    Meter(
+        "Function Invocations", "Invocations", "VERCEL_FUNCTIONS", "INVOCATIONS", 1, 1e6, 6e-7, 0
+    ),
     Meter("Fluid Active CPU", "hour", "VERCEL_FUNCTIONS", "CPU_HOURS", 1, 4, 0.128, 0),
     Meter(
         "Fluid Provisioned Memory", "gigabyte-hour", "VERCEL_FUNCTIONS", "MEMORY_GB_HOURS",
@@ -65,7 +67,9 @@ METERS = (
         "Blob Storage Size", "gigabyte-month", "VERCEL_BLOB", "STORAGE_MB", 1000, 1000, 0.023, 0,
         level=True,
     ),
-    Meter("Blob Simple Operations", "Operations", "VERCEL_BLOB", "READ_OPERATIONS", 1, 1e4, 4e-7, 0),
+    Meter(
+        "Blob Simple Operations", "Operations", "VERCEL_BLOB", "READ_OPERATIONS", 1, 1e4, 4e-7, 0
+    ),
     Meter(
         "Global Config Reads (formerly known as Edge Config Reads)", "Reads",
         "VERCEL_EDGE_CONFIG", "READ_OPERATIONS", 1, 1e5, 3e-6, 0,

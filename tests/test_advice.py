@@ -7,17 +7,17 @@ from datetime import datetime
 import pytest
 
 from jobs.recommend.advice import (
-    Business,
     MetricOutlook,
     Priority,
     Scenario,
+    Stake,
     advise,
     check_sanity,
 )
 from jobs.recommend.bill import Bill, MeterTerms, PlanPrice, bill
 
 NOV = (datetime(2026, 11, 1), datetime(2026, 12, 1))  # 30 days, 720 hours
-NO_REVENUE = Business(monthly_revenue=0, revenue_share=0)
+NO_REVENUE = Stake(monthly_revenue=0, revenue_share=0)
 
 
 def requests(mean: float, upper: float) -> MetricOutlook:
@@ -92,7 +92,7 @@ def bandwidth(mean: float, upper: float, probability: float) -> MetricOutlook:
 
 
 def test_hard_limit_with_revenue_at_risk() -> None:
-    business = Business(monthly_revenue=7200, revenue_share=0.5)
+    business = Stake(monthly_revenue=7200, revenue_share=0.5)
     advice = advise(
         "VERCEL_BANDWIDTH",
         PlanPrice("vercel-hobby", 0),
@@ -133,7 +133,7 @@ def test_hard_limit_that_does_not_pay_is_still_reported_as_a_risk() -> None:
 
 
 def test_several_hard_limits_count_one_pause() -> None:
-    business = Business(monthly_revenue=7200, revenue_share=0.5)
+    business = Stake(monthly_revenue=7200, revenue_share=0.5)
     two = [
         bandwidth(120, 150, 0.5),
         MetricOutlook(
@@ -212,7 +212,7 @@ def test_pay_as_you_go_target_counts_its_usage_bill_as_the_cost() -> None:
         # Billed from the first command: $0.20 per 100K.
         target=MeterTerms(limit=float("inf"), included=0, overage_rate=0.2 / 100_000, hard=False),
     )
-    business = Business(monthly_revenue=7200, revenue_share=0.5)
+    business = Stake(monthly_revenue=7200, revenue_share=0.5)
     advice = advise(
         "VERCEL_KV",
         PlanPrice("upstash-free", 0),
@@ -323,7 +323,7 @@ def test_one_account_weighs_every_service_together() -> None:
         meter("VERCEL_BLOB", "READ_OPERATIONS", 10_000, 0.4e-6, 0.5, 27),
         meter("VERCEL_IMAGE_OPTIMIZATION", "OPERATIONS", 5000, 0.05e-3, 0.5, 28),
     ]
-    business = Business(monthly_revenue=7200, revenue_share=0.5)
+    business = Stake(monthly_revenue=7200, revenue_share=0.5)
     advice = advise(
         "vercel-team",
         PlanPrice("vercel-hobby", 0),
@@ -377,7 +377,7 @@ def test_a_hard_limit_already_reached_is_certain_and_counts_from_now() -> None:
         PlanPrice("vercel-hobby", 0),
         PlanPrice("vercel-pro", 20),
         [reached],
-        Business(monthly_revenue=7200, revenue_share=0.5),
+        Stake(monthly_revenue=7200, revenue_share=0.5),
         NOV,
         datetime(2026, 11, 20),
     )

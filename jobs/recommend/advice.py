@@ -77,7 +77,9 @@ class MetricOutlook:
 
 
 @dataclass(frozen=True)
-class Business:
+class Stake:
+    """What a pause of the account puts at stake (limits.yaml's business inputs, per account)."""
+
     monthly_revenue: float
     revenue_share: float  # share of revenue that depends on the account's services, 0..1
     degraded_hours: float | None = None  # cap on hours a paused feature stays down
@@ -229,7 +231,7 @@ def _scenario(
     outlooks: Sequence[MetricOutlook],
     current: PlanPrice,
     target: PlanPrice,
-    business: Business,
+    business: Stake,
     period: tuple[datetime, datetime],
     upper: bool,
     as_of: datetime,
@@ -285,7 +287,7 @@ def _scenario(
     return scenario
 
 
-def check_sanity(scenario: Scenario, business: Business) -> None:
+def check_sanity(scenario: Scenario, business: Stake) -> None:
     """Savings never exceed what they save; risk never exceeds the revenue at stake."""
     if scenario.overage_avoided > scenario.current_overage + 1e-9:
         raise AssertionError("overage avoided exceeds the overage it avoids")
@@ -317,7 +319,7 @@ def advise(
     current: PlanPrice,
     target: PlanPrice,
     outlooks: Sequence[MetricOutlook],
-    business: Business,
+    business: Stake,
     period: tuple[datetime, datetime],
     as_of: datetime,
 ) -> Advice:

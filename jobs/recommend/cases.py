@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from jobs.limits.model import Limit, LimitKind, LimitsFile
-from jobs.recommend.advice import Business
+from jobs.recommend.advice import Stake
 from jobs.recommend.bill import MeterTerms, PlanPrice
 from jobs.recommend.evaluation import Thresholds
 
@@ -43,7 +43,7 @@ class AccountCase:
     services: tuple[str, ...]
     current: PlanTerms
     targets: tuple[PlanTerms, ...]
-    business: Business
+    business: Stake
 
 
 def _terms(limit: Limit) -> MetricTerms:
@@ -75,11 +75,11 @@ def _plan_terms(limits: LimitsFile, services: tuple[str, ...], plan_name: str) -
     )
 
 
-def _business(limits: LimitsFile, account: str) -> Business:
+def _business(limits: LimitsFile, account: str) -> Stake:
     """One pause of the account counts once: the share of the most dependent service, with
     its hours degraded."""
     settings = max(limits.account_services(account), key=lambda s: s.revenue_share)
-    return Business(
+    return Stake(
         monthly_revenue=limits.business.monthly_revenue_usd,
         revenue_share=settings.revenue_share,
         degraded_hours=settings.degraded_hours,

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from jobs.recommend import advice as advice_rules
-from jobs.recommend.advice import Advice, Business, Priority, Scenario
+from jobs.recommend.advice import Advice, Priority, Scenario, Stake
 from jobs.recommend.assess import Assessment, Settings
 from jobs.recommend.bill import Bill, MeterTerms, PlanPrice
 from jobs.recommend.forecast import Forecast
@@ -176,7 +176,7 @@ class Evidence:
     meters: tuple[MeterEvidence, ...]
     mean: Scenario
     upper: Scenario
-    business: Business
+    business: Stake
     paused_since: datetime | None
     plan_mismatch: str | None  # what the FOCUS purchase lines say, when it differs
     rules: dict[str, float]
@@ -220,7 +220,7 @@ class Evidence:
             meters=tuple(MeterEvidence.from_json(m) for m in d["meters"]),
             mean=_scenario(d["mean"]),
             upper=_scenario(d["upper"]),
-            business=Business(b["monthlyRevenue"], b["revenueShare"], b["degradedHours"]),
+            business=Stake(b["monthlyRevenue"], b["revenueShare"], b["degradedHours"]),
             paused_since=_time(d["pausedSince"]),
             plan_mismatch=d["planMismatch"],
             rules=d["rules"],
@@ -435,7 +435,7 @@ def build(
     a: Advice,
     assessments: Sequence[Assessment],
     targets: dict[tuple[str, str], MeterTerms],
-    business: Business,
+    business: Stake,
     period: BillingPeriod,
     settings: Settings,
     now: datetime,
