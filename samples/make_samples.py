@@ -7,8 +7,9 @@ them: 07:00Z -> 07:00Z in summer time, 08:00Z -> 08:00Z after 2026-11-01):
   every hard limit is still below 100 %, but the forecast crosses several of them within
   the week: `recommend` makes one upgrade decision for the team, with a real ROI (the demo
   limits file sets the business inputs).
-- ``pro-team``: a Pro team (a "Pro" purchase line) past its 1 TB of Fast Data Transfer and
-  its $20 usage credit, paying on-demand overage; its budget forecast crosses $60.
+- ``pro-team``: a Pro team (a "Pro" purchase line) past its 1 TB of Fast Data Transfer, its
+  10M Edge Requests and its $20 usage credit, paying on-demand overage: about $40 spent
+  mid-month, its budget of $150 is crossed by the forecast, not yet by the money.
 
 Lines have the real shape (REFERENCE.md section 3): BilledCost and EffectiveCost, observed
 ServiceName and ConsumedUnit spellings, null quantity and unit on the purchase line, Tags
@@ -91,8 +92,8 @@ HOBBY_SHARE = {
 }
 # The Pro team: ConsumedUnits per day in November (October ran at 70 %).
 PRO_DAILY = {
-    "Fast Data Transfer": 45.0,
-    "Edge Requests": 420_000.0,
+    "Fast Data Transfer": 75.0,  # past Pro's 1 TB in mid-November
+    "Edge Requests": 750_000.0,  # past Pro's 10M in mid-November
     "Function Invocations": 350_000.0,
     "Fluid Active CPU": 3.2,
     "Fluid Provisioned Memory": 40.0,
@@ -101,6 +102,8 @@ PRO_DAILY = {
     "Blob Simple Operations": 60_000.0,
     "Global Config Reads (formerly known as Edge Config Reads)": 90_000.0,
 }
+# USD per month: the team's budget, and its main project's.
+BUDGETS = {"hobby-team": (25, 20), "pro-team": (150, 100)}
 PROJECTS = {
     "hobby-team": (("prj_4sTf8", "storefront", 0.65), ("prj_9dQx2", "docs", 0.35)),
     "pro-team": (("prj_7hW1c", "shop", 0.7), ("prj_2mZr5", "api", 0.3)),
@@ -255,8 +258,9 @@ def limits_text(team: str) -> str:
             "VERCEL_BANDWIDTH: {account: vercel-team, revenue_share: 0.8}"
         ),
         "# budgets:\n#   - {account: vercel-team, monthly_usd: 50}": (
-            "budgets:\n  - {account: vercel-team, monthly_usd: 60}\n"
-            f"  - {{account: vercel-team, project: {PROJECTS[team][0][1]}, monthly_usd: 40}}"
+            f"budgets:\n  - {{account: vercel-team, monthly_usd: {BUDGETS[team][0]}}}\n"
+            f"  - {{account: vercel-team, project: {PROJECTS[team][0][1]}, "
+            f"monthly_usd: {BUDGETS[team][1]}}}"
         ),
     }
     for old, new in replacements.items():

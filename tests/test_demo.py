@@ -147,3 +147,24 @@ def test_the_hobby_teams_six_services_give_one_recommendation(
 def test_another_embedded_database_is_chosen_by_name() -> None:
     with pytest.raises(ConfigError, match="EMBEDDED_DATABASE 'Demo-1' must be lowercase"):
         settings.database({"EMBEDDED_DATABASE": "Demo-1"})
+
+
+def test_the_pro_teams_budget_is_crossed_by_its_projected_bill(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    migrated_db: str,
+) -> None:
+    """Past its 1 TB and 10M requests mid-month, the Pro team's bill on Pro at the usage
+    forecast crosses its $150 budget before its spend series could see it coming."""
+    monkeypatch.setenv("DATABASE_URL", migrated_db)
+    write_team(migrated_db, "pro-team")
+    limits = str(ROOT / "samples" / "pro-team.limits.yaml")
+    code, out, err = run(capsys, "recommend", "--limits", limits, "--now", NOW)
+    assert code == 0, err
+    assert "created: 0" in out  # Pro has no upgrade path in limits.yaml
+    (line,) = [x for x in out.splitlines() if x.startswith("budget vercel-team $150.00")]
+    forecast = float(line.split("forecast $")[1].split(" ")[0].replace(",", ""))
+    # Mean usage to Dec 1: about 2.25 TB and 22.5M requests: (1250 GB x $0.15) + (12.5M x
+    # $2/1M) + $20 = $232.50, plus what the credit meters bill beyond $20.
+    assert 230 < forecast < 280
+    assert line.endswith(": CRITICAL")

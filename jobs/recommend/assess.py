@@ -38,6 +38,10 @@ class Assessment:
     reached_at: datetime | None = None  # since when usage has been at or over the limit
 
     @property
+    def series(self) -> str:
+        return f"{self.service}/{self.metric_type}"
+
+    @property
     def breach_at(self) -> datetime | None:
         """When usage reached the limit: in the data if it already has, else forecast."""
         if self.reached_at is not None:

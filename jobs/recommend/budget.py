@@ -3,8 +3,11 @@
 A budget (limits.yaml `budgets`) is an amount per billing period for an account, or for
 one project of it (FOCUS ``Tags.ProjectName``). Spend is what is billed: the daily cost
 (``COST_USD``) of the account's services (of the project, for a project budget) plus, for
-an account, its purchase lines (a plan's price). The forecast is the same daily forecast
-usage gets, with its 80 % band; the alert looks ahead, not only at money already spent:
+an account, its purchase lines (a plan's price). The forecast at period end is the daily
+spend forecast like usage, with its 80 % band; for an account it is at least the projected
+bill on its plan (``bill``: the usage forecasts through the allowances and the credit,
+which a spend series cannot see coming before an allowance runs out). The alert looks
+ahead, not only at money already spent:
 
 - CRITICAL: spend so far, or the forecast's mean at period end, reaches the budget;
 - WARNING: the band's upper edge reaches it;
@@ -60,21 +63,23 @@ def outlook(
     fixed: float,
     period: BillingPeriod,
     now: datetime,
+    projected: tuple[float, float] = (0.0, 0.0),
 ) -> BudgetOutlook:
-    """The budget's outlook from the daily spend it covers and ``fixed`` spend of the
-    period (purchases) that no forecast should extrapolate."""
+    """The budget's outlook from the daily spend it covers, ``fixed`` spend of the period
+    (purchases) that no forecast should extrapolate, and the ``projected`` bill (mean,
+    upper edge) that the forecast may not fall below."""
     fitted = series_input(daily, COST_METRIC, period, start_of_day(now))
-    if fitted is None:
-        spent = fixed
-        return BudgetOutlook(
-            budget, spent, spent, spent, spent, None, _state(budget.monthly_usd, spent, spent, 0)
-        )
-    series, so_far, as_of = fitted
-    f = forecast(series, so_far=so_far, as_of=as_of, period_end=period.end)
-    spent, mean, lower, upper = (fixed + v for v in (so_far, f.mean, f.lower, f.upper))
-    return BudgetOutlook(
-        budget, spent, mean, lower, upper, f.method, _state(budget.monthly_usd, spent, mean, upper)
-    )
+    method = None
+    spent = mean = lower = upper = fixed
+    if fitted is not None:
+        series, so_far, as_of = fitted
+        f = forecast(series, so_far=so_far, as_of=as_of, period_end=period.end)
+        method = f.method
+        spent, mean, lower, upper = (fixed + v for v in (so_far, f.mean, f.lower, f.upper))
+    mean, upper = max(mean, projected[0]), max(upper, projected[1], projected[0])
+    lower = max(lower, spent)
+    state = _state(budget.monthly_usd, spent, mean, upper)
+    return BudgetOutlook(budget, spent, mean, lower, upper, method, state)
 
 
 def daily_spend(

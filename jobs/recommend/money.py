@@ -16,8 +16,10 @@ from jobs.db import wrap_errors
 from jobs.limits.model import LimitsFile
 from jobs.queries import query
 from jobs.recommend import paid_plan, store
-from jobs.recommend.assess import start_of_day
+from jobs.recommend.assess import Settings, assess, start_of_day
+from jobs.recommend.bill import bill
 from jobs.recommend.budget import BudgetOutlook, daily_spend, outlook
+from jobs.recommend.cases import AccountCase, SeriesKey, account_cases
 from jobs.recommend.paid_plan import PlanMismatch
 from jobs.usage import BillingPeriod
 
@@ -50,6 +52,26 @@ def _project_costs(
     return dict(series)
 
 
+def _projected_bill(
+    case: AccountCase,
+    daily: dict[SeriesKey, list[tuple[date, float]]],
+    points: dict[SeriesKey, list[tuple[datetime, float]]],
+    period: BillingPeriod,
+    now: datetime,
+) -> tuple[float, float]:
+    """The account's bill on its plan at the usage forecasts' mean and upper edge."""
+    forecasts = [
+        (a.series, a.terms.terms, a.forecast)
+        for a in assess(case, daily, points, period, Settings(), now)
+        if a.forecast is not None
+    ]
+    price = case.current.price
+    return (
+        bill(price, [(s, t, f.mean) for s, t, f in forecasts]).total,
+        bill(price, [(s, t, f.upper) for s, t, f in forecasts]).total,
+    )
+
+
 def read(conn: psycopg.Connection, limits: LimitsFile, now: datetime) -> Money:
     period = BillingPeriod.containing(now)
     purchases = store.recent_purchases(conn, now - paid_plan.RECENT)
@@ -58,6 +80,8 @@ def read(conn: psycopg.Connection, limits: LimitsFile, now: datetime) -> Money:
         return Money(tuple(mismatches), ())
     today = start_of_day(now)
     daily = store.daily_series(conn, today - LOOKBACK, today)
+    points = store.period_points(conn, period.start, period.end)
+    cases = {case.account: case for case in account_cases(limits)}
     by_project = (
         _project_costs(conn, today - LOOKBACK, today)
         if any(b.project for b in limits.budgets)
@@ -75,8 +99,10 @@ def read(conn: psycopg.Connection, limits: LimitsFile, now: datetime) -> Money:
                 if p.provider.casefold() == account.vendor.casefold()
                 and period.start <= p.start < period.end
             )
+            case = cases.get(account.name)
+            projected = _projected_bill(case, daily, points, period, now) if case else (0, 0)
         else:
             spend = daily_spend([f"{s}|{budget.project}" for s in services], by_project)
-            fixed = 0.0
-        outlooks.append(outlook(budget, spend, fixed, period, now))
+            fixed, projected = 0.0, (0.0, 0.0)
+        outlooks.append(outlook(budget, spend, fixed, period, now, projected))
     return Money(tuple(mismatches), tuple(outlooks))
