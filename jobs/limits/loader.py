@@ -499,14 +499,15 @@ def _plans(
             if target == name:
                 r.fail(item, where, f"plan {name} cannot upgrade to itself")
             elif target not in plans:
-                r.fail(item, where, _undefined_plan(target, plans))
+                r.fail(item, where, _undefined("plan", target, plans))
     return plans
 
 
-def _undefined_plan(name: str, plans: dict[str, Any]) -> str:
+def _undefined(kind: str, name: str, defined: dict[str, Any]) -> str:
+    """``kind`` is plan or account: defined under ``plans`` or ``accounts``."""
     return (
-        f"plan {name!r} is not defined under plans; {_suggest(name, plans)}"
-        f"defined: {_allowed(plans) or 'none'}"
+        f"{kind} {name!r} is not defined under {kind}s; {_suggest(name, defined)}"
+        f"defined: {_allowed(defined) or 'none'}"
     )
 
 
@@ -577,7 +578,7 @@ def _limit(
         metric = r.choice(n, f"{path}.metric", "metric", METRIC_TYPES)
     if (n := row.get("plan")) is not None and (plan_name := r.text(n, f"{path}.plan")):
         if plan_name not in plans:
-            r.fail(n, f"{path}.plan", _undefined_plan(plan_name, plans))
+            r.fail(n, f"{path}.plan", _undefined("plan", plan_name, plans))
         plan = plans.get(plan_name)
     source = None
     if (n := row.get("source")) is not None:
@@ -707,19 +708,12 @@ def _accounts(
         if plan_name is None:
             continue
         if plan_name not in plans:
-            r.fail(plan_node, f"{path}.plan", _undefined_plan(plan_name, plans))
+            r.fail(plan_node, f"{path}.plan", _undefined("plan", plan_name, plans))
             continue
         plan = plans[plan_name]
         if plan is not None:
             accounts[name] = Account(name, plan_name, plan.vendor, _line(value))
     return accounts
-
-
-def _undefined_account(name: str, accounts: dict[str, Any]) -> str:
-    return (
-        f"account {name!r} is not defined under accounts; {_suggest(name, accounts)}"
-        f"defined: {_allowed(accounts) or 'none'}"
-    )
 
 
 def _service_plan(
@@ -734,7 +728,7 @@ def _service_plan(
     plan_node = fields.get("plan")
     plan = r.text(plan_node, f"{path}.plan") if plan_node is not None else None
     if plan is not None and plan_node is not None and plan not in plans:
-        r.fail(plan_node, f"{path}.plan", _undefined_plan(plan, plans))
+        r.fail(plan_node, f"{path}.plan", _undefined("plan", plan, plans))
         return None, None
     account_node = fields.get("account")
     if accounts is None:
@@ -755,7 +749,7 @@ def _service_plan(
     if name is None:
         return None, None
     if name not in accounts:
-        r.fail(account_node, f"{path}.account", _undefined_account(name, accounts))
+        r.fail(account_node, f"{path}.account", _undefined("account", name, accounts))
         return None, None
     account = accounts[name]
     if account is None:
@@ -853,7 +847,7 @@ def _budgets(
             elif accounts is not None and name in accounts:
                 pass  # the account has problems of its own, reported there
             else:
-                r.fail(n, f"{path}.account", _undefined_account(name, dict.fromkeys(known)))
+                r.fail(n, f"{path}.account", _undefined("account", name, dict.fromkeys(known)))
         if (n := fields.get("monthly_usd")) is not None:
             amount = r.number(n, f"{path}.monthly_usd", positive=True)
         if (n := fields.get("project")) is not None:
