@@ -7,8 +7,11 @@ import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from jobs.collect import store as metrics_store
+from jobs.collect.records import MetricRow
 from jobs.limits.model import Budget
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.recommend.budget import outlook
@@ -144,3 +147,47 @@ def test_budgets_are_checked_by_recommend_and_status(
     assert code == 1
     assert "FAIL  budgets: budget vercel-team $50.00: spent $40.00 so far" in out
     assert "ok    budgets: budget neon $10.00: spent $0.00 so far" in out
+
+
+def test_a_project_budget_counts_the_projects_share_of_the_billed_cost(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    migrated_db: str,
+    tmp_path: Path,
+) -> None:
+    """A cost row of $2 (EffectiveCost) of which $1 is billed, 75 % of it the shop's: the
+    shop is billed $0.75 a day."""
+    monkeypatch.setenv("DATABASE_URL", migrated_db)
+    first = datetime(2026, 10, 1)
+    metric_rows = [
+        MetricRow(
+            "VERCEL_FUNCTIONS",
+            "COST_USD",
+            2.0,
+            first + timedelta(days=n),
+            first + timedelta(days=n + 1),
+            "vercel-billing",
+            {"billedCost": 1.0, "projects": {"shop": 1.5, "api": 0.5}},
+        )
+        for n in range(51)
+    ]
+    with psycopg.connect(migrated_db) as conn:
+        conn.autocommit = True
+        metrics_store.prepare(conn)
+        metrics_store.write(
+            conn, "vercel-billing", metric_rows, through=None, run_id="t", at=datetime(2026, 11, 20)
+        )
+    limits = tmp_path / "limits.yaml"
+    limits.write_text(
+        DEFAULT_LIMITS_FILE.read_text().replace(
+            "# budgets:\n#   - {account: vercel-team, monthly_usd: 50}",
+            "budgets:\n  - {account: vercel-team, monthly_usd: 50}\n"
+            "  - {account: vercel-team, project: shop, monthly_usd: 20}",
+        )
+    )
+    code, out, err = run(capsys, "recommend", "--limits", str(limits), "--now", NOW)
+    assert code == 0, err
+    # 20 complete days of November: $20 billed to the team, $15 to the shop.
+    assert "budget vercel-team $50.00: spent $20.00 so far, forecast $30" in out
+    assert "budget vercel-team/shop $20.00: spent $15.00 so far, forecast $22" in out
+    assert out.splitlines()[-1].endswith(": CRITICAL")

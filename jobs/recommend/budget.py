@@ -1,13 +1,13 @@
 """USD budgets ahead of the money: spend so far and the forecast spend at period end. Pure.
 
 A budget (limits.yaml `budgets`) is an amount per billing period for an account, or for
-one project of it (FOCUS ``Tags.ProjectName``). Spend is what is billed: the daily cost
-(``COST_USD``) of the account's services (of the project, for a project budget) plus, for
-an account, its purchase lines (a plan's price). The forecast at period end is the daily
-spend forecast like usage, with its 80 % band; for an account it is at least the projected
-bill on its plan (``bill``: the usage forecasts through the allowances and the credit,
-which a spend series cannot see coming before an allowance runs out). The alert looks
-ahead, not only at money already spent:
+one project of it (FOCUS ``Tags.ProjectName``). Spend is what is billed: the daily billed
+cost (``COST_USD`` rows' BilledCost) of the account's services (of the project, for a
+project budget) plus, for an account, its purchase lines (a plan's price). The forecast
+at period end is the daily spend forecast like usage, with its 80 % band; for an account it
+is at least the projected bill on its plan (``bill``: the usage forecasts through the
+allowances and the credit, which a spend series cannot see coming before an allowance
+runs out). The alert looks ahead, not only at money already spent:
 
 - CRITICAL: spend so far, or the forecast's mean at period end, reaches the budget;
 - WARNING: the band's upper edge reaches it;

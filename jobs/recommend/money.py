@@ -18,7 +18,7 @@ from jobs.queries import query
 from jobs.recommend import paid_plan, store
 from jobs.recommend.assess import Settings, assess, start_of_day
 from jobs.recommend.bill import bill
-from jobs.recommend.budget import BudgetOutlook, daily_spend, outlook
+from jobs.recommend.budget import COST_METRIC, BudgetOutlook, daily_spend, outlook
 from jobs.recommend.cases import AccountCase, SeriesKey, account_cases
 from jobs.recommend.paid_plan import PlanMismatch
 from jobs.usage import BillingPeriod
@@ -36,19 +36,18 @@ class Money:
 NO_MONEY = Money((), ())  # no purchase line, no budget: nothing to report
 
 
-def _project_costs(
-    conn: psycopg.Connection, since: datetime, until: datetime
+def _daily_billed(
+    conn: psycopg.Connection, since: datetime, until: datetime, *, by_project: bool
 ) -> dict[tuple[str, str], list[tuple[date, float]]]:
-    """Per (project, "COST_USD"), its daily cost over every service, keyed like usage."""
-    with wrap_errors("reading cost per project"), conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            query("purchases", "daily_project_costs"), {"since": since, "until": until}
-        ).fetchall()
+    """Billed cost per day, keyed like usage: (service, "COST_USD"), or with ``by_project``
+    ("SERVICE|project", "COST_USD")."""
+    params = {"since": since, "until": until, "by_project": by_project}
+    with wrap_errors("reading billed cost"), conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query("money", "daily_billed"), params).fetchall()
     series: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
     for r in rows:
-        series[(f"{r['service']}|{r['project']}", "COST_USD")].append(
-            (r["day"].date(), float(r["value"]))
-        )
+        key = f"{r['service']}|{r['project']}" if by_project else r["service"]
+        series[(key, COST_METRIC)].append((r["day"].date(), float(r["value"])))
     return dict(series)
 
 
@@ -82,8 +81,9 @@ def read(conn: psycopg.Connection, limits: LimitsFile, now: datetime) -> Money:
     daily = store.daily_series(conn, today - LOOKBACK, today)
     points = store.period_points(conn, period.start, period.end)
     cases = {case.account: case for case in account_cases(limits)}
+    billed = _daily_billed(conn, today - LOOKBACK, today, by_project=False)
     by_project = (
-        _project_costs(conn, today - LOOKBACK, today)
+        _daily_billed(conn, today - LOOKBACK, today, by_project=True)
         if any(b.project for b in limits.budgets)
         else {}
     )
@@ -92,7 +92,7 @@ def read(conn: psycopg.Connection, limits: LimitsFile, now: datetime) -> Money:
         account = limits.account(budget.account)
         services = [s.service for s in limits.account_services(account.name)]
         if budget.project is None:
-            spend = daily_spend(services, daily)
+            spend = daily_spend(services, billed)
             fixed = sum(
                 p.billed_cost
                 for p in purchases

@@ -168,7 +168,7 @@ def open_recommendations(conn: psycopg.Connection) -> list[OpenState]:
 def recent_purchases(conn: psycopg.Connection, since: datetime) -> list[Purchase]:
     """The FOCUS purchase lines whose charge period ends after ``since``, newest first."""
     with wrap_errors("reading purchases"), conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query("purchases", "recent_purchases"), {"since": since}).fetchall()
+        rows = cur.execute(query("money", "recent_purchases"), {"since": since}).fetchall()
     return [
         Purchase(
             r["provider"],
