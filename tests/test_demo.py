@@ -168,3 +168,7 @@ def test_the_pro_teams_budget_is_crossed_by_its_projected_bill(
     # $2/1M) + $20 = $232.50, plus what the credit meters bill beyond $20.
     assert 230 < forecast < 280
     assert line.endswith(": CRITICAL")
+    # The same bill, itemised: the $20 price, the whole credit drawn, the rest on demand.
+    (bill,) = [x for x in out.splitlines() if x.startswith("bill vercel-team: vercel-pro: $")]
+    assert "= base $20.00 (credit drawn $20.00 of $20.00) + on-demand $" in bill
+    assert f"vercel-pro: ${forecast:,.2f}" in bill

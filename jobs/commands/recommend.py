@@ -120,8 +120,10 @@ def _recommend(args: argparse.Namespace) -> int:
         mismatches = {m.account: m.message for m in found.mismatches}
         summary = engine.run(conn, account_cases(limits), config, now, mismatches)
     print(explain.run_summary(summary))
-    for b in found.budgets:
-        print(b.message)
+    for b in found.bills:
+        print(f"bill {b.account}: {explain.bill_line(b.mean, b.upper)}")
+    for o in found.budgets:
+        print(o.message)
     return 0
 
 

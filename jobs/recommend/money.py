@@ -17,7 +17,7 @@ from jobs.limits.model import LimitsFile
 from jobs.queries import query
 from jobs.recommend import paid_plan, store
 from jobs.recommend.assess import Settings, assess, start_of_day
-from jobs.recommend.bill import bill
+from jobs.recommend.bill import Bill, bill
 from jobs.recommend.budget import COST_METRIC, BudgetOutlook, daily_spend, outlook
 from jobs.recommend.cases import AccountCase, SeriesKey, account_cases
 from jobs.recommend.paid_plan import PlanMismatch
@@ -28,12 +28,23 @@ LOOKBACK = timedelta(days=90)
 
 
 @dataclass(frozen=True)
+class AccountBill:
+    """An account's projected bill on its plan this period, at the usage forecasts' mean
+    and upper edge."""
+
+    account: str
+    mean: Bill
+    upper: Bill
+
+
+@dataclass(frozen=True)
 class Money:
     mismatches: tuple[PlanMismatch, ...]
     budgets: tuple[BudgetOutlook, ...]
+    bills: tuple[AccountBill, ...] = ()
 
 
-NO_MONEY = Money((), ())  # no purchase line, no budget: nothing to report
+NO_MONEY = Money((), ())  # no purchase line, no budget, no data: nothing to report
 
 
 def _daily_billed(
@@ -57,17 +68,21 @@ def _projected_bill(
     points: dict[SeriesKey, list[tuple[datetime, float]]],
     period: BillingPeriod,
     now: datetime,
-) -> tuple[float, float]:
-    """The account's bill on its plan at the usage forecasts' mean and upper edge."""
+) -> AccountBill | None:
+    """The account's bill on its plan at the usage forecasts' mean and upper edge (None
+    without any forecast)."""
     forecasts = [
         (a.series, a.terms.terms, a.forecast)
         for a in assess(case, daily, points, period, Settings(), now)
         if a.forecast is not None
     ]
+    if not forecasts:
+        return None
     price = case.current.price
-    return (
-        bill(price, [(s, t, f.mean) for s, t, f in forecasts]).total,
-        bill(price, [(s, t, f.upper) for s, t, f in forecasts]).total,
+    return AccountBill(
+        case.account,
+        bill(price, [(s, t, f.mean) for s, t, f in forecasts]),
+        bill(price, [(s, t, f.upper) for s, t, f in forecasts]),
     )
 
 
@@ -75,12 +90,16 @@ def read(conn: psycopg.Connection, limits: LimitsFile, now: datetime) -> Money:
     period = BillingPeriod.containing(now)
     purchases = store.recent_purchases(conn, now - paid_plan.RECENT)
     mismatches = paid_plan.mismatches(limits, purchases)
-    if not limits.budgets:
-        return Money(tuple(mismatches), ())
     today = start_of_day(now)
     daily = store.daily_series(conn, today - LOOKBACK, today)
     points = store.period_points(conn, period.start, period.end)
-    cases = {case.account: case for case in account_cases(limits)}
+    bills = {
+        b.account: b
+        for case in account_cases(limits)
+        if (b := _projected_bill(case, daily, points, period, now)) is not None
+    }
+    if not limits.budgets:
+        return Money(tuple(mismatches), (), tuple(bills.values()))
     billed = _daily_billed(conn, today - LOOKBACK, today, by_project=False)
     by_project = (
         _daily_billed(conn, today - LOOKBACK, today, by_project=True)
@@ -99,10 +118,14 @@ def read(conn: psycopg.Connection, limits: LimitsFile, now: datetime) -> Money:
                 if p.provider.casefold() == account.vendor.casefold()
                 and period.start <= p.start < period.end
             )
-            case = cases.get(account.name)
-            projected = _projected_bill(case, daily, points, period, now) if case else (0, 0)
+            projected_bill = bills.get(account.name)
+            projected = (
+                (projected_bill.mean.total, projected_bill.upper.total)
+                if projected_bill
+                else (0.0, 0.0)
+            )
         else:
             spend = daily_spend([f"{s}|{budget.project}" for s in services], by_project)
             fixed, projected = 0.0, (0.0, 0.0)
         outlooks.append(outlook(budget, spend, fixed, period, now, projected))
-    return Money(tuple(mismatches), tuple(outlooks))
+    return Money(tuple(mismatches), tuple(outlooks), tuple(bills.values()))

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from jobs.limits.quantities import approximate, describe
 from jobs.recommend.evaluation import State
-from jobs.recommend.explain import bill_cell
+from jobs.recommend.explain import bill_cell, bill_line
 from jobs.recommend.records import Recommendation
 from jobs.report.data import ReportData, SeriesView
 
@@ -170,6 +170,10 @@ def bullets(summary: Summary) -> list[str]:
         f"{money(summary.revenue_at_risk)}",
         f"Spend so far this period: {money(summary.spend)}",
         *(f"Plan mismatch: {m.message}" for m in summary.data.money.mismatches),
+        *(
+            f"Bill of {b.account} this period: {bill_line(b.mean, b.upper)}"
+            for b in summary.data.money.bills
+        ),
         *(f"Budget: {b.message}" for b in summary.data.money.budgets),
     ]
 
