@@ -26,7 +26,8 @@ from _support import database, machine, median
 from jobs.limits.loader import load
 from jobs.model import METRIC_TYPES, SERVICES, canonical_unit
 from jobs.recommend import engine
-from jobs.recommend.cases import service_cases
+from jobs.recommend.assess import Settings
+from jobs.recommend.cases import account_cases
 
 SERIES = list(itertools.islice(itertools.product(SERVICES, METRIC_TYPES), 60))
 START = datetime(2025, 11, 26)
@@ -103,8 +104,8 @@ def main() -> None:
             f"rows: {rows:,} ({len(SERIES)} series x {WINDOWS:,} windows), "
             f"loaded in {time.perf_counter() - started:.0f} s"
         )
-        cases = service_cases(load(limits_file(Path(tmp))))
-        settings = engine.Settings(lookback=timedelta(days=365))
+        cases = account_cases(load(limits_file(Path(tmp))))
+        settings = Settings(lookback=timedelta(days=365))
         scans, runs = [], []
         with psycopg.connect(dsn) as conn:
             for _ in range(repeats):

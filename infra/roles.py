@@ -41,6 +41,8 @@ TABLE_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
     # notify: the latest row per alert (read), INSERT … ON CONFLICT DO NOTHING, claims and
     # delivery results (UPDATE).
     "NotificationLog": ("SELECT", "INSERT", "UPDATE"),
+    # collect upserts the FOCUS purchase lines; recommend, status and report read them.
+    "PlanPurchase": ("SELECT", "INSERT", "UPDATE"),
 }
 # CONNECT to log in; TEMPORARY for collect's staging table (CREATE TEMP TABLE collect_stage).
 DATABASE_PRIVILEGES = ("CONNECT", "TEMPORARY")

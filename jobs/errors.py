@@ -94,6 +94,14 @@ class NotificationsError(InvalidFile):
     """The notifications file is not valid."""
 
 
+class RecommendationNotFound(MonitoringError):
+    """No recommendation has this id."""
+
+
+class AmbiguousId(MonitoringError):
+    """A short id matches more than one recommendation."""
+
+
 class Interrupted(KeyboardInterrupt):
     """The job was asked to stop (SIGTERM or SIGINT) and stops cleanly.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,10 @@ class Database:
         return f"embedded PostgreSQL in {EMBEDDED_DATA_DIR}" if self.embedded else "DATABASE_URL"
 
 
+# A database of the embedded server other than the default (the demo keeps each team in one).
+EMBEDDED_DATABASE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
 def in_ci(env: Mapping[str, str]) -> bool:
     """Running in CI: ``GITHUB_ACTIONS`` or ``CI`` set (to anything but false/0)."""
     return any(
@@ -32,7 +37,8 @@ def in_ci(env: Mapping[str, str]) -> bool:
 
 
 def database(env: Mapping[str, str] | None = None, data_dir: Path = EMBEDDED_DATA_DIR) -> Database:
-    """``DATABASE_URL`` when set, else the embedded server in the project (started on demand).
+    """``DATABASE_URL`` when set, else the embedded server in the project (started on demand),
+    database ``EMBEDDED_DATABASE`` (default ``monitoring``).
 
     Never the embedded server in CI: there an empty ``DATABASE_URL`` means a secret is not
     set yet, and a throw-away server on the runner would only fail later, and obscurely.
@@ -47,7 +53,13 @@ def database(env: Mapping[str, str] | None = None, data_dir: Path = EMBEDDED_DAT
             "repository secret JOBS_DATABASE_URL (collect and recommend workflows) or "
             "DATABASE_URL (preview, deploy, drift), see docs/operations.md"
         )
-    return Database(embedded.start(data_dir), embedded=True)
+    name = env.get("EMBEDDED_DATABASE", "").strip() or embedded.DATABASE_NAME
+    if not EMBEDDED_DATABASE.match(name):
+        raise ConfigError(
+            f"EMBEDDED_DATABASE {name!r} must be lowercase letters, digits and '_', "
+            "starting with a letter or '_', at most 63 characters"
+        )
+    return Database(embedded.start(data_dir, name), embedded=True)
 
 
 def schema_advice(env: Mapping[str, str] | None = None) -> str:

@@ -23,6 +23,7 @@ export default defineConfig({
       "CollectionRun",
       "UsageAssessment",
       "NotificationLog",
+      "PlanPurchase",
     ],
   },
   enums: {

@@ -77,7 +77,7 @@ VARIANTS = [
     Variant(
         "unknown top-level key",
         append("extra: 1\n"),
-        (f"F:14: extra: unknown key; allowed: {TOP}",),
+        (f"F:14: extra: unknown key; allowed: {TOP}, accounts, budgets",),
     ),
     Variant(
         "unknown key in a row, with a suggestion",

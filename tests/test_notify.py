@@ -53,7 +53,7 @@ def test_a_series_is_told_when_it_warns_escalates_and_resolves_once_each(
     code, out, _ = notify(capsys, config_file)
     assert code == 0, out
     [first] = receivers.slack_messages()
-    assert "[FIRING:1] Vercel" in first and "VERCEL_BANDWIDTH/BANDWIDTH_GB WARNING" in first
+    assert "[FIRING:1] vercel-team" in first and "VERCEL_BANDWIDTH/BANDWIDTH_GB WARNING" in first
     # The same state again: nothing new, however often it runs.
     for minutes in (15, 30, 45):
         assert notify(capsys, config_file, NOW + timedelta(minutes=minutes))[0] == 0
@@ -66,7 +66,7 @@ def test_a_series_is_told_when_it_warns_escalates_and_resolves_once_each(
     notify(capsys, config_file, NOW + timedelta(hours=3))
     messages = receivers.slack_messages()
     assert len(messages) == 3
-    assert "[RESOLVED:1] Vercel" in messages[2]
+    assert "[RESOLVED:1] vercel-team" in messages[2]
     # The webhook got the same three, each with its own idempotency key.
     posts = receivers.webhook_posts()
     assert [p.payload["status"] for p in posts] == ["firing", "firing", "resolved"]
@@ -83,11 +83,14 @@ def test_one_message_per_account_per_run(
     messages = sorted(receivers.slack_messages())
     assert len(messages) == 2
     neon, vercel = messages
-    assert neon.startswith("*[FIRING:1] Neon*")
-    assert vercel.startswith("*[FIRING:2] Vercel*")
+    assert neon.startswith("*[FIRING:1] neon*")
+    assert vercel.startswith("*[FIRING:2] vercel-team*")
     # Most severe first inside a message.
     assert vercel.index("INVOCATIONS CRITICAL") < vercel.index("BANDWIDTH_GB WARNING")
-    assert sorted(p.payload["groupKey"] for p in receivers.webhook_posts()) == ["Neon", "Vercel"]
+    assert sorted(p.payload["groupKey"] for p in receivers.webhook_posts()) == [
+        "neon",
+        "vercel-team",
+    ]
 
 
 def test_critical_inhibits_the_warning_of_the_same_series(
@@ -176,7 +179,7 @@ def test_recommendations_are_told_when_new_and_when_their_priority_changes(
     rec = put_recommendation(env, priority="HIGH")
     notify(capsys, config_file)
     [new] = receivers.slack_messages()
-    assert "[HIGH] Upgrade VERCEL_BANDWIDTH from vercel-hobby to vercel-pro" in new
+    assert "[HIGH] Upgrade vercel-team from vercel-hobby to vercel-pro" in new
     set_recommendation(env, rec, overage_avoided=31.0)  # numbers move: not news for chat
     notify(capsys, config_file, NOW + timedelta(minutes=15))
     assert len(receivers.slack_messages()) == 1
@@ -185,7 +188,7 @@ def test_recommendations_are_told_when_new_and_when_their_priority_changes(
     assert "[CRITICAL] Upgrade" in receivers.slack_messages()[1]
     set_recommendation(env, rec, status="DISMISSED")
     notify(capsys, config_file, NOW + timedelta(minutes=45))
-    assert "[RESOLVED:1] Vercel" in receivers.slack_messages()[2]
+    assert "[RESOLVED:1] vercel-team" in receivers.slack_messages()[2]
 
 
 def test_sources_failing_stale_and_the_dead_man(
@@ -216,7 +219,7 @@ def test_the_dry_run_records_and_sends_nothing(
     put_assessment(env, "VERCEL_BANDWIDTH", "BANDWIDTH_GB", "WARNING")
     code, out, _ = notify(capsys, config_file, NOW, "--dry-run")
     assert code == 0
-    assert "would notify slack (Vercel): new: VERCEL_BANDWIDTH/BANDWIDTH_GB WARNING" in out
+    assert "would notify slack (vercel-team): new: VERCEL_BANDWIDTH/BANDWIDTH_GB WARNING" in out
     assert receivers.received == [] and log_rows(env) == []
 
 
@@ -227,7 +230,7 @@ def test_slack_errors_are_retried_by_the_next_run_and_bounded(
     receivers.script(SLACK_PATH, Reply(404, "no_service"))
     code, out, _ = notify(capsys, config_file)
     assert code == 1
-    assert "failed: slack (Vercel): HTTP 404: no_service (the webhook was removed" in out
+    assert "failed: slack (vercel-team): HTTP 404: no_service (the webhook was removed" in out
     assert "will retry next run" in out
     assert len(receivers.webhook_posts()) == 1  # the other receiver is not held up
     # 429 asks for two minutes: a run one minute later leaves it alone.
@@ -331,7 +334,7 @@ def test_no_data_is_told_where_a_route_takes_info(
     put_assessment(env, "VERCEL_KV", "OPERATIONS", "NO_DATA", plan="upstash-free")
     notify(capsys, config)
     [message] = receivers.slack_messages()
-    assert message.startswith("*[FIRING:1] Upstash*")
+    assert message.startswith("*[FIRING:1] upstash*")
     assert ":white_circle: *VERCEL_KV/OPERATIONS NO_DATA* (info, NO_DATA)" in message
 
 
@@ -409,7 +412,7 @@ def test_each_slack_error_is_named_and_retried(
     code, out, _ = notify(capsys, config)
     assert code == 1
     [line] = [x for x in out.splitlines() if x.startswith("failed:")]
-    expected = f"failed: slack (Vercel): HTTP {status}: {text}"
+    expected = f"failed: slack (vercel-team): HTTP {status}: {text}"
     assert line.startswith(expected + (f" ({hint}" if hint else ";"))
     assert line.endswith("attempt 1, will retry next run")
     assert notify(capsys, config, NOW + timedelta(minutes=15))[0] == 0
@@ -421,7 +424,7 @@ def test_a_budget_forecast_fed_to_the_run_is_delivered(
 ) -> None:
     # Nothing computes budgets yet on this branch: the run takes them as input records.
     config = load_config(config_file)
-    budget = BudgetForecast("Vercel", 100.0, 60.0, 130.0, 160.0, datetime(2026, 12, 1))
+    budget = BudgetForecast("vercel-team", 100.0, 60.0, 130.0, 160.0, datetime(2026, 12, 1))
     with psycopg.connect(env, autocommit=True) as conn, httpx.Client(timeout=5) as client:
         env_vars = {"SLACK_WEBHOOK_URL": receivers.slack_url}
         senders = run.build_senders(config, env_vars, client, [])
@@ -429,5 +432,5 @@ def test_a_budget_forecast_fed_to_the_run_is_delivered(
         result = run.run(conn, config, gathered, senders, NOW, [])
     assert (result.sent, result.failed) == (1, [])
     [message] = receivers.slack_messages()
-    assert "Vercel is forecast over its budget" in message
+    assert "vercel-team is forecast over its budget" in message
     assert "Spent $60.00 of a $100.00 budget" in message

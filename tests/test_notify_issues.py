@@ -82,7 +82,7 @@ def test_one_issue_per_recommendation_created_updated_and_closed(
     code, out = notify(capsys, config)
     assert code == 0, out
     [issue] = github.issues.values()
-    assert issue["title"] == "[HIGH] Upgrade VERCEL_BANDWIDTH from vercel-hobby to vercel-pro"
+    assert issue["title"] == "[HIGH] Upgrade vercel-team from vercel-hobby to vercel-pro"
     assert f"<!-- infra-monitoring:recommendation:{rec} -->" in issue["body"]
     assert "Why: bandwidth will pass the hard limit before period end" in issue["body"]
     assert labels(issue) == {"infra-monitoring", "status:pending", "priority:high"}

@@ -36,6 +36,8 @@ from jobs.limits.model import LimitRow
 from jobs.model import METRIC_TYPES, PRIORITIES, SERVICES, STATUSES, canonical_unit
 from jobs.recommend import review
 from jobs.recommend import store as recommendations_store
+from jobs.recommend.advice import Priority
+from jobs.recommend.records import Recommendation
 from jobs.schema import migrate
 from jobs.schema.plan import ENUM_NAMES, SCHEMA_PLAN, TABLE_NAMES
 from jobs.usage import BillingPeriod, period_usage
@@ -316,28 +318,30 @@ def write_like_the_jobs(dsn: str) -> dict[str, Any]:
         with conn.transaction():
             rid = recommendations_store.insert_recommendation(
                 conn,
-                {
-                    "service": "VERCEL_BANDWIDTH",
-                    "current_plan": "hobby",
-                    "recommended_plan": "pro",
-                    "priority": "HIGH",
-                    "title": "Move to Pro before bandwidth runs out",
-                    "reasoning": "Forecast crosses 100 GB on 2026-11-28",
-                    "current_usage": {"BANDWIDTH_GB": 84.2},
-                    "projected_usage": {"BANDWIDTH_GB": 131.9},
-                    "breach_at": datetime(2026, 11, 28, 6, 30, 0, 250000),
-                    "current_cost": 0,
-                    "projected_cost": 35.5,
-                    "upgraded_cost": 20,
-                    "overage_avoided": 15.5,
-                    "revenue_at_risk": 1200.25,
-                    "roi": 0.775,
-                    "payback_days": 16.5,
-                    "confidence": 0.82,
-                    "evidence": evidence,
-                    "expires_at": datetime(2026, 12, 1),
-                    "now": datetime(2026, 11, 25, 9, 45),
-                },
+                Recommendation(
+                    account="vercel-team",
+                    service="VERCEL_BANDWIDTH",
+                    current_plan="hobby",
+                    recommended_plan="pro",
+                    priority=Priority.HIGH,
+                    title="Move to Pro before bandwidth runs out",
+                    reasoning="Forecast crosses 100 GB on 2026-11-28",
+                    current_usage={"VERCEL_BANDWIDTH/BANDWIDTH_GB": 84.2},
+                    projected_usage={"VERCEL_BANDWIDTH/BANDWIDTH_GB": 131.9},
+                    breach_at=datetime(2026, 11, 28, 6, 30, 0, 250000),
+                    current_cost=0,
+                    projected_cost=35.5,
+                    upgraded_cost=20,
+                    overage_avoided=15.5,
+                    revenue_at_risk=1200.25,
+                    roi=0.775,
+                    payback_days=16.5,
+                    confidence=0.82,
+                    evidence=None,
+                    raw_evidence=evidence,
+                    expires_at=datetime(2026, 12, 1),
+                    last_seen_at=datetime(2026, 11, 25, 9, 45),
+                ),
             )
         review.change_status(
             conn,

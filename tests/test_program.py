@@ -58,6 +58,7 @@ def test_objects_depend_on_each_other_in_the_seed_order(monkeypatch: pytest.Monk
     # Destroy walks dependencies backwards: the tables added since (assessments, the
     # collection job's), then exactly the seed's rollback order.
     assert [r.name for r in reversed(objects)] == [
+        "PlanPurchase",
         "NotificationLog",
         "UsageAssessment",
         "CollectionRun",
@@ -180,6 +181,7 @@ EXPECTED_COLUMNS = {
     "UpgradeRecommendation": {
         "id": "text",
         "service": "InfrastructureService",
+        "account": "text",
         "currentPlan": "text",
         "recommendedPlan": "text",
         "priority": "RecommendationPriority",
@@ -206,6 +208,18 @@ EXPECTED_COLUMNS = {
         "createdAt": TS,
         "updatedAt": TS,
     },
+    "PlanPurchase": {
+        "id": "text",
+        "provider": "text",
+        "serviceName": "text",
+        "periodStart": TS,
+        "periodEnd": TS,
+        "billedCost": "double precision",
+        "effectiveCost": "double precision",
+        "source": "text",
+        "createdAt": TS,
+        "updatedAt": TS,
+    },
 }
 EXPECTED_INDEXES = {
     "InfrastructureMetric_pkey",
@@ -227,6 +241,9 @@ EXPECTED_INDEXES = {
     "NotificationLog_receiver_dedupKey_key",
     "NotificationLog_receiver_fingerprint_plannedAt_idx",
     "NotificationLog_status_idx",
+    "UpgradeRecommendation_account_recommendedPlan_open_key",
+    "PlanPurchase_pkey",
+    "PlanPurchase_provider_serviceName_periodStart_key",
 }
 
 
@@ -310,6 +327,7 @@ def test_up_then_destroy_through_the_served_provider(
             "CollectionRun_pkey",
             "UsageAssessment_pkey",
             "NotificationLog_pkey",
+            "PlanPurchase_pkey",
         }
         assert {
             "InfrastructureLimit_warningThreshold_check",

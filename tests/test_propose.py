@@ -17,9 +17,7 @@ from tests.support.fake_github import REPOSITORY, FakeGitHub, Reply
 from tests.support.notify_data import NOW, put_recommendation
 
 LIMITS = DEFAULT_LIMITS_FILE.read_text(encoding="utf-8")
-HOBBY_SERVICES = [
-    line for line in LIMITS.splitlines() if line.startswith("  VERCEL_") and "vercel-hobby" in line
-]
+ACCOUNT_LINE = "  vercel-team: {plan: vercel-hobby}"
 
 
 @pytest.fixture
@@ -57,16 +55,14 @@ def test_propose_opens_one_pull_request_that_changes_exactly_the_plan_lines(
     assert out == (
         f"recommendation {rec}: pull request #{pull['number']} opened {pull['html_url']}\n"
     )
-    assert pull["title"] == "Upgrade Vercel from vercel-hobby to vercel-pro"
+    assert pull["title"] == "Upgrade vercel-team from vercel-hobby to vercel-pro"
     assert pull["head"]["ref"] == f"infra-monitoring/upgrade-{rec}"
     assert pull["base"]["ref"] == "main"
     proposed = github.files[(pull["head"]["ref"], "limits.yaml")]
     diff = changed_lines(LIMITS, proposed)
-    # Every Vercel service moves (a plan belongs to the whole team), nothing else changes.
-    assert len(HOBBY_SERVICES) == 9
-    assert diff == [f"-{line}" for line in HOBBY_SERVICES] + [
-        "+" + line.replace("vercel-hobby", "vercel-pro") for line in HOBBY_SERVICES
-    ]
+    # The team's plan moves (a plan belongs to the whole team, every Vercel service with
+    # it), nothing else changes.
+    assert diff == [f"-{ACCOUNT_LINE}", "+" + ACCOUNT_LINE.replace("vercel-hobby", "vercel-pro")]
     [comment] = github.comments[pull["number"]]
     text = comment["body"]
     assert "### Monthly cost estimate: vercel-hobby → vercel-pro" in text

@@ -32,9 +32,10 @@ def limits_file(
     replacements = {
         "  monthly_revenue_usd: 0": f"  monthly_revenue_usd: {revenue}",
         "  degraded_hours: 0": "  degraded_hours: 720",
-        "VERCEL_BANDWIDTH: {plan: vercel-hobby, revenue_share: 0}": (
-            f"VERCEL_BANDWIDTH: {{plan: {plan}, revenue_share: {share}}}"
+        "VERCEL_BANDWIDTH: {account: vercel-team, revenue_share: 0}": (
+            f"VERCEL_BANDWIDTH: {{account: vercel-team, revenue_share: {share}}}"
         ),
+        "vercel-team: {plan: vercel-hobby}": f"vercel-team: {{plan: {plan}}}",
     }
     for old, new in replacements.items():
         assert old in text, old
@@ -73,13 +74,16 @@ def test_ten_runs_over_the_same_data_keep_one_refreshed_recommendation(
     )
     assert rec["status"] == "PENDING"
     assert seen == sorted(seen) and seen[-1] == datetime(2026, 11, 20, 12, 9)
-    # No revenue in the default file: it does not pay, but a hard limit will pause the feature.
-    assert rec["title"] == "Risk: VERCEL_BANDWIDTH will hit a hard limit on vercel-hobby"
+    # No revenue in the default file: a hard limit will pause the team, at a cost unknown.
+    assert (
+        rec["title"] == "vercel-team: vercel-hobby will pause around 11-26; upgrade to vercel-pro"
+    )
+    assert rec["account"] == "vercel-team"
     assert rec["priority"] == "HIGH"  # the hard limit is 5.5 days away
     assert rec["projectedBreachAt"] == datetime(2026, 11, 26)
-    assert rec["roi"] == pytest.approx(-1.0)
-    assert rec["currentUsage"] == {METRIC: 76.0}
-    assert rec["projectedUsage"][METRIC] == pytest.approx(120.0)
+    assert rec["roi"] is None and rec["paybackDays"] is None  # unknown, never -100 %
+    assert rec["currentUsage"] == {f"{SERVICE}/{METRIC}": 76.0}
+    assert rec["projectedUsage"][f"{SERVICE}/{METRIC}"] == pytest.approx(120.0)
 
 
 def test_the_assessment_holds_state_forecast_and_its_backtest(
@@ -124,7 +128,9 @@ def test_with_revenue_at_stake_the_upgrade_pays(
     assert rec["overageAvoided"] == 0  # Hobby bills no overage; the limit is hard
     assert rec["upgradedMonthlyCost"] == 20  # Pro's price, 120 GB is within its 1 TB
     assert rec["roi"] == pytest.approx((600 - 20) / 20, rel=0.02)
-    assert rec["title"] == "Upgrade VERCEL_BANDWIDTH from vercel-hobby to vercel-pro"
+    assert (
+        rec["title"] == "vercel-team: vercel-hobby will pause around 11-26; upgrade to vercel-pro"
+    )
     assert rec["paybackDays"] == pytest.approx(20 / 600 * 30, rel=0.02)
 
 
@@ -270,7 +276,7 @@ def test_show_explains_the_numbers_and_their_data(
     code, out, _ = run(capsys, "recommendations", "show", rid)
     assert code == 0
     for expected in (
-        "Upgrade VERCEL_BANDWIDTH from vercel-hobby to vercel-pro",
+        "vercel-team: vercel-hobby will pause around 11-26; upgrade to vercel-pro",
         f"id {rid} | REVIEWED | priority HIGH",
         "data 2026-10-01 .. 2026-11-19 (50 days); so far 76",
         "forecast recent-median: 120",
@@ -278,6 +284,9 @@ def test_show_explains_the_numbers_and_their_data(
         "MASE",
         "band coverage",
         "current plan: limit 100, included 100",
+        "vercel-hobby: $0.00 (upper edge $0.00) = base $0.00 + on-demand $0.00; pauses "
+        "VERCEL_BANDWIDTH/BANDWIDTH_GB",
+        "vercel-pro: $20.00",
         "hard (pauses)",
         "plans: vercel-hobby $0.00 -> vercel-pro $20.00",
         "revenue $7,200.00/month, share 50%",
@@ -286,7 +295,8 @@ def test_show_explains_the_numbers_and_their_data(
     ):
         assert expected in out, expected
     evidence = recommendations(db)[0]["evidence"]
-    metric = evidence["metrics"][METRIC]
+    (metric,) = evidence["meters"]
+    assert (metric["service"], metric["metric"]) == (SERVICE, METRIC)
     assert metric["forecast"]["window"] == {"from": "2026-10-01", "to": "2026-11-19", "days": 50}
     assert metric["current"] == {
         "limit": 100.0,
@@ -295,7 +305,8 @@ def test_show_explains_the_numbers_and_their_data(
         "hard": True,
         "drawsCredit": False,
     }
-    assert evidence["advice"]["mean"]["upgradeCost"] == 20
+    assert evidence["mean"]["upgradeCost"] == 20
+    assert evidence["mean"]["targetBill"]["total"] == 20
 
 
 def test_list_shows_open_recommendations_first_by_priority(
@@ -342,8 +353,9 @@ def test_list_as_markdown_for_the_job_summary(
     code, out, _ = run(capsys, "recommendations", "list", "--format", "markdown")
     assert code == 0
     assert (
-        f"| HIGH | PENDING | Risk: VERCEL_BANDWIDTH will hit a hard limit on vercel-hobby | "
-        f"-100% | n/a | 2026-11-26 | `{rid}` |"
+        "| HIGH | PENDING | vercel-team: vercel-hobby will pause around 11-26; upgrade to "
+        "vercel-pro | $0.00 ($0.00) -> $20.00 ($20.00) | unknown — set "
+        f"`business.monthly_revenue_usd` | n/a | 2026-11-26 | `{rid}` |"
     ) in out
 
 
@@ -359,9 +371,10 @@ def test_a_limit_already_reached_shows_when_it_was_reached(
     (rec,) = recommendations(migrated_db)
     assert rec["projectedBreachAt"] == datetime(2026, 11, 14)
     assert "reached around 2026-11-14" in rec["reasoning"]
+    assert rec["title"] == "vercel-team: vercel-hobby paused since 11-14; upgrade to vercel-pro"
     assert rec["priority"] == "CRITICAL"
-    # The pause that still matters is the one from now on: Nov 20 to Dec 1, 264 h at $5/h.
-    assert rec["revenueAtRisk"] == pytest.approx(264 * 5)
+    # The pause that still matters is the one from now on: Nov 20 12:00 to Dec 1, 252 h at $5/h.
+    assert rec["revenueAtRisk"] == pytest.approx(252 * 5)
     (a,) = rows(
         migrated_db,
         """SELECT "breachAt", state FROM "UsageAssessment"
@@ -370,3 +383,70 @@ def test_a_limit_already_reached_shows_when_it_was_reached(
         METRIC,
     )
     assert (a["breachAt"], a["state"]) == (datetime(2026, 11, 14), "CRITICAL")
+
+
+def test_an_approved_recommendation_never_expires_by_itself(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    limits = limits_file(tmp_path)
+    recommend(capsys, limits, NOW, "--ttl-days", "1")
+    rid = recommendations(db)[0]["id"]
+    assert run(capsys, "recommendations", "approve", rid[:8], "--by", "dana")[0] == 0
+    with psycopg.connect(db) as conn:  # and then the data is withdrawn
+        conn.execute('DELETE FROM "InfrastructureMetric"')
+    out = recommend(capsys, limits, "2026-11-25T12:00")  # past its expiry, condition gone
+    assert "expired: 0" in out
+    assert f"note: approved recommendation {rid[:8]} (vercel-team -> vercel-pro)" in out
+    assert "stays open until implemented or dismissed" in out
+    (rec,) = recommendations(db)
+    assert rec["status"] == "APPROVED"
+
+
+def test_short_ids_work_and_ambiguous_ones_are_refused(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    recommend(capsys, limits_file(tmp_path))
+    rid = recommendations(db)[0]["id"]
+    code, out, _ = run(capsys, "recommendations", "show", rid[:8])
+    assert code == 0 and f"id {rid} |" in out
+    code, out, _ = run(capsys, "recommendations", "review", rid[:6], "--by", "erin")
+    assert code == 0 and f"recommendation {rid}: PENDING -> REVIEWED" in out
+    with psycopg.connect(db) as conn:  # two more rows whose ids share a prefix
+        for suffix in ("1", "2"):
+            conn.execute(
+                """INSERT INTO "UpgradeRecommendation" (id, service, "currentPlan",
+                   "recommendedPlan", title, reasoning, status)
+                   VALUES (%s, 'VERCEL_KV', 'a', 'b', 't', 'r', 'DISMISSED')""",
+                ["abcd000" + suffix],
+            )
+    code, _, err = run(capsys, "recommendations", "show", "abcd")
+    assert code == 1
+    assert err == (
+        "error: id 'abcd' matches several recommendations (abcd0001, abcd0002): give more of it\n"
+    )
+    assert run(capsys, "recommendations", "show", "abcd0002")[0] == 0
+    code, _, err = run(capsys, "recommendations", "show", "abc")
+    assert (code, err) == (
+        1,
+        "error: no recommendation with id 'abc' (a short id needs at least 4 characters)\n",
+    )
+
+
+def test_per_service_recommendations_are_superseded_with_a_reason(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(db) as conn:  # as an earlier version wrote them: one per service
+        for service in ("VERCEL_BANDWIDTH", "VERCEL_FUNCTIONS"):
+            conn.execute(
+                """INSERT INTO "UpgradeRecommendation" (service, "currentPlan",
+                   "recommendedPlan", title, reasoning, "lastSeenAt")
+                   VALUES (%s, 'vercel-hobby', 'vercel-pro', 'old', 'old', %s)""",
+                [service, datetime(2026, 11, 20)],
+            )
+    out = recommend(capsys, limits_file(tmp_path))
+    assert "superseded: 2" in out and "created: 1" in out
+    old = [r for r in recommendations(db) if r["account"] is None]
+    assert [r["status"] for r in old] == ["EXPIRED", "EXPIRED"]  # history kept
+    assert {r["reviewHistory"][-1]["reason"] for r in old} == {"superseded"}
+    (new,) = [r for r in recommendations(db) if r["account"] == "vercel-team"]
+    assert new["status"] == "PENDING"

@@ -85,6 +85,7 @@ def test_each_table_gets_exactly_the_privileges_its_jobs_need() -> None:
         "CollectionWatermark": ["SELECT", "INSERT", "UPDATE"],
         "CollectionRun": ["INSERT"],
         "UsageAssessment": ["SELECT", "INSERT", "UPDATE"],
+        "PlanPurchase": ["SELECT", "INSERT", "UPDATE"],
         "UpgradeRecommendation": ["SELECT", "INSERT", "UPDATE"],
         "InfrastructureLimit": ["SELECT"],
         "NotificationLog": ["SELECT", "INSERT", "UPDATE"],

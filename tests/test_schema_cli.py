@@ -88,14 +88,15 @@ def test_down_archives_tables_with_rows(capsys: pytest.CaptureFixture[str], db_e
     code, out, _ = run(capsys, "schema", "down")
     assert code == 0
     lines = out.splitlines()
-    assert lines[:5] == [
+    assert lines[:6] == [
+        'table public."PlanPurchase" dropped',
         'table public."NotificationLog" dropped',
         'table public."UsageAssessment" dropped',
         'table public."CollectionRun" dropped',
         'table public."CollectionWatermark" dropped',
         'table public."UpgradeRecommendation" dropped',
     ]
-    assert lines[5].startswith(
+    assert lines[6].startswith(
         'table public."InfrastructureLimit" holds 1 rows: moved to schema infra_archive_'
     )
     assert lines[-1].startswith(

@@ -84,7 +84,7 @@ def test_a_healthy_deployment_exits_0_and_says_what_it_checked(
     assert code == 0, lines
     assert lines[0].endswith(": healthy")
     assert failures(lines) == []
-    assert "ok    schema: 11 of 11 objects exist and match sql/" in lines
+    assert "ok    schema: 12 of 12 objects exist and match sql/" in lines
     limits_line = next(line for line in lines if line.startswith("ok    limits:"))
     assert "37 rows in InfrastructureLimit for 6 plans" in limits_line
     assert "vercel-hobby 15" in limits_line and limits_line.endswith("matching limits.yaml")
@@ -112,7 +112,7 @@ def test_a_missing_index_fails_naming_the_index(
         "sql/deploy/InfrastructureMetric.sql: add index InfrastructureMetric_timestamp_idx "
         'USING btree ("timestamp")'
     ]
-    assert "ok    schema: 10 of 11 objects exist and match sql/" in lines
+    assert "ok    schema: 11 of 12 objects exist and match sql/" in lines
 
 
 def test_a_changed_column_type_fails_naming_both_types(
@@ -231,6 +231,8 @@ def test_json_has_stable_keys_and_the_same_verdict(
         "lastRun",
         "services",
         "notifications",
+        "plans",
+        "budgets",
     ]
     assert report["healthy"] is False
     assert report["checkedAt"] == "2026-11-20T12:30:00Z"

@@ -37,7 +37,7 @@ def test_deliveries_given_up_fail_the_status_and_retries_warn(
     problems = verdict["problems"]
     assert [p.split(" after ")[0] for p in problems] == [
         f"notifications: gave up on a message to slack ({account})"
-        for account in ("Neon", "Upstash", "Vercel")
+        for account in ("neon", "upstash", "vercel-team")
     ]
     assert all(": the receiver is unreachable (" in p for p in problems)
     assert "deadend" not in out
@@ -59,4 +59,4 @@ def test_a_delivery_being_retried_only_warns(
     code, out, _ = run(capsys, "status", "--now", NOW.isoformat())
     assert code == 0, out
     assert "ok    notifications: 0 messages sent in 24 h" in out
-    assert "warn  notifications: retrying a message to slack (Vercel) after 1 attempt: " in out
+    assert "warn  notifications: retrying a message to slack (vercel-team) after 1 attempt: " in out

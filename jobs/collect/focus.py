@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from jobs.collect.records import MetricRow, utc_naive
+from jobs.collect.records import MetricRow, Purchase, utc_naive
 from jobs.collect.vercel_services import find_meter, our_unit
 from jobs.errors import PayloadError
 from jobs.model import AGGREGATION, UnitMismatch, unit_factor
@@ -168,12 +168,24 @@ class ChargeTotals:
         self._totals: dict[Key, _Total] = {}
         self.unmapped: Counter[str] = Counter()
         self.skipped: Counter[str] = Counter()
+        self.purchases: list[Purchase] = []  # kept apart: they say which plan is paid for
         self.charges = 0
 
     def add(self, charge: Charge) -> None:
         self.charges += 1
         if charge.category.casefold() != "usage":
             self.skipped[charge.category] += 1
+            if charge.category.casefold() == "purchase":
+                self.purchases.append(
+                    Purchase(
+                        charge.provider,
+                        charge.service_name,
+                        charge.start,
+                        charge.end,
+                        charge.billed_cost,
+                        charge.effective_cost,
+                    )
+                )
             return
         meter = find_meter(charge.service_name)
         if meter is None:

@@ -81,6 +81,18 @@ def day_start(moment: datetime) -> datetime:
     return utc_naive(moment).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+@dataclass(frozen=True)
+class Purchase:
+    """A FOCUS charge with ChargeCategory Purchase (a plan such as Vercel's "Pro")."""
+
+    provider: str
+    service_name: str
+    start: datetime
+    end: datetime
+    billed_cost: float
+    effective_cost: float
+
+
 @dataclass
 class Batch:
     """Everything one source collected in one run, written in one transaction or not at all.
@@ -95,3 +107,4 @@ class Batch:
     complete_through: datetime | None = None
     unmapped: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    purchases: list[Purchase] = field(default_factory=list)

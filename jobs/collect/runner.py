@@ -228,6 +228,7 @@ def _write(
             through=result.complete_through,
             run_id=report.run_id,
             at=at,
+            purchases=result.purchases,
         )
     except Interrupted as stop:
         outcome.error = f"{stop} while writing: rolled back, nothing written"

@@ -23,7 +23,7 @@ from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 
 from jobs import db, settings
-from jobs.collect.records import MetricRow
+from jobs.collect.records import MetricRow, Purchase
 from jobs.db import wrap_errors
 from jobs.errors import CollectionBusy, ConfigError
 from jobs.queries import query
@@ -112,10 +112,29 @@ def write(
     through: datetime | None,
     run_id: str,
     at: datetime,
+    purchases: Sequence[Purchase] = (),
 ) -> Written:
-    """Upsert ``rows`` and move ``source``'s watermark to ``through``, all or nothing."""
+    """Upsert ``rows`` (and ``purchases``) and move ``source``'s watermark to ``through``,
+    all or nothing."""
     with wrap_errors(f"writing {source}"), conn.transaction():
         written = _merge(conn, rows) if rows else Written()
+        if purchases:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    query("collect", "upsert_purchase"),
+                    [
+                        {
+                            "provider": p.provider,
+                            "service_name": p.service_name,
+                            "start": p.start,
+                            "end": p.end,
+                            "billed": p.billed_cost,
+                            "effective": p.effective_cost,
+                            "source": source,
+                        }
+                        for p in purchases
+                    ],
+                )
         if through is not None:
             conn.execute(
                 query("collect", "record_success"),

@@ -15,6 +15,7 @@ from jobs.gitops.github import GitHub, GitHubSettings
 from jobs.gitops.propose import open_pull_request, sync_pull_requests
 from jobs.notify.recommendations import view
 from jobs.recommend import store
+from jobs.recommend.advice import Priority
 from jobs.recommend.lifecycle import OPEN
 
 TIMEOUT_SECONDS = 30.0
@@ -64,17 +65,13 @@ def _propose(args: argparse.Namespace) -> int:
             rows = [store.get_recommendation(conn, args.id)]
         else:
             listed = store.list_recommendations(conn, sorted(s.value for s in OPEN))
-            rows = [
-                store.get_recommendation(conn, r["id"])
-                for r in listed
-                if r["priority"] == "CRITICAL"
-            ]
+            rows = [r for r in listed if r.priority is Priority.CRITICAL]
     with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
         github = _github(client)
         for row in rows:
             opened = open_pull_request(github, view(row, str), args.path, args.base)
             verb = "opened" if opened.created else "already open"
-            print(f"recommendation {row['id']}: pull request #{opened.number} {verb} {opened.url}")
+            print(f"recommendation {row.id}: pull request #{opened.number} {verb} {opened.url}")
     if not rows:
         print("no open CRITICAL recommendation to propose")
     return 0

@@ -16,8 +16,9 @@ from jobs.commands.options import (
     shared,
 )
 from jobs.limits.loader import load as load_limits
-from jobs.recommend import engine, explain, review, store
-from jobs.recommend.cases import service_cases
+from jobs.recommend import engine, explain, money, review, store
+from jobs.recommend.assess import Settings, series_input
+from jobs.recommend.cases import account_cases
 from jobs.recommend.evaluation import Rules
 from jobs.recommend.forecast import forecast
 from jobs.recommend.lifecycle import ACTIONS, OPEN, REASONS, Status
@@ -101,11 +102,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     listing.set_defaults(run=_list)
     show = actions.add_parser("show", help="explain one recommendation")
-    show.add_argument("id", help="the recommendation's id (see `recommendations list`)")
+    show.add_argument("id", help="its id, or the start of it (at least 4 characters)")
     show.set_defaults(run=_show)
     for action in ACTIONS:
         change = actions.add_parser(action, help=f"mark a recommendation {ACTIONS[action].value}")
-        change.add_argument("id", help="the recommendation's id (see `recommendations list`)")
+        change.add_argument("id", help="its id, or the start of it (at least 4 characters)")
         change.add_argument("--by", required=True, help="who decides (recorded in the history)")
         change.add_argument("--note", help="why, in a sentence")
         change.add_argument("--reason", choices=sorted(REASONS), help="reason code")
@@ -120,7 +121,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _recommend(args: argparse.Namespace) -> int:
     limits = load_limits(args.limits)
     now = parse_now(args.now)
-    config = engine.Settings(
+    config = Settings(
         rules=Rules(args.for_points, timedelta(hours=args.no_data_after_hours)),
         lookback=timedelta(days=args.lookback_days),
         snooze=timedelta(days=args.snooze_days),
@@ -128,8 +129,14 @@ def _recommend(args: argparse.Namespace) -> int:
         ttl=timedelta(days=args.ttl_days),
     )
     with db.connect(settings.database().dsn) as conn:
-        summary = engine.run(conn, service_cases(limits), config, now)
+        found = money.read(conn, limits, now)
+        mismatches = {m.account: m.message for m in found.mismatches}
+        summary = engine.run(conn, account_cases(limits), config, now, mismatches)
     print(explain.run_summary(summary))
+    for b in found.bills:
+        print(f"bill {b.account}: {explain.bill_line(b.mean, b.upper)}")
+    for o in found.budgets:
+        print(o.message)
     return 0
 
 
@@ -141,16 +148,14 @@ def _backtest(args: argparse.Namespace) -> int:
     with db.connect(settings.database().dsn) as conn:
         daily = store.daily_series(conn, today - timedelta(days=args.lookback_days), today)
     rows = []
-    for case in service_cases(limits):
-        for metric in sorted(case.current.metrics):
-            fitted = engine.series_input(
-                daily.get((case.service, metric), []), metric, period, today
-            )
+    for case in account_cases(limits):
+        for service, metric in sorted(case.current.metrics):
+            fitted = series_input(daily.get((service, metric), []), metric, period, today)
             if fitted is None:
-                rows.append(f"{case.service} {metric}: no data")
+                rows.append(f"{service} {metric}: no data")
                 continue
             f = forecast(fitted[0], so_far=fitted[1], as_of=fitted[2], period_end=period.end)
-            rows.append(explain.backtest_lines(case.service, metric, f))
+            rows.append(explain.backtest_lines(service, metric, f))
     print("\n".join(rows) if rows else "no series to backtest")
     return 0
 
@@ -162,7 +167,7 @@ def _list(args: argparse.Namespace) -> int:
     with db.connect(settings.database().dsn) as conn:
         rows = store.list_recommendations(conn, statuses)
     if args.format == "json":
-        formats.print_json(rows)
+        formats.print_json([r.to_json() for r in rows])
     elif args.format == "markdown":
         print(explain.recommendation_markdown(rows))
     else:
@@ -178,7 +183,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _change(args: argparse.Namespace) -> int:
     with db.connect(settings.database().dsn) as conn:
-        entry = review.change_status(
+        recommendation_id, entry = review.change_status(
             conn,
             args.id,
             args.verb,
@@ -187,5 +192,8 @@ def _change(args: argparse.Namespace) -> int:
             note=args.note,
             reason=args.reason,
         )
-    print(f"recommendation {args.id}: {entry.from_status} -> {entry.to_status} by {entry.by}")
+    print(
+        f"recommendation {recommendation_id}: "
+        f"{entry.from_status} -> {entry.to_status} by {entry.by}"
+    )
     return 0

@@ -18,8 +18,9 @@ PLAIN = re.compile(r"^[a-z][a-z0-9-]{0,39}$")  # a plan name: safe as a plain sc
 
 @dataclass(frozen=True)
 class Edit:
-    path: tuple[str, ...]  # mapping keys from the top, e.g. ("services", "VERCEL_KV", "plan")
+    path: tuple[str, ...]  # mapping keys from the top, e.g. ("accounts", "neon", "plan")
     value: str
+    optional: bool = False  # skipped where the file has no such key
 
 
 def _child(node: Node, key: str) -> Node | None:
@@ -45,6 +46,8 @@ def apply(text: str, edits: Sequence[Edit], file: str) -> str:
         for key in edit.path:
             node = _child(node, key) if node is not None else None
         where = ".".join(edit.path)
+        if node is None and edit.optional:
+            continue
         if not isinstance(node, ScalarNode) or node.style not in (None, "'", '"'):
             raise ConfigError(f"{file}: {where} is not a plain value that can be changed")
         quote = node.style or ""

@@ -17,8 +17,8 @@ COMMENT_MARKER = "<!-- infra-monitoring:cost-comment -->"
 @dataclass(frozen=True)
 class Proposal:
     recommendation: RecommendationView
-    account: str  # the vendor account whose plan changes
-    services: tuple[str, ...]  # every service whose plan line changes
+    account: str  # the account (limits.yaml ``accounts``) whose plan changes
+    services: tuple[str, ...]  # every service of the account: all of them move
     edits: tuple[Edit, ...]
     current_price: float  # monthly plan prices, USD
     target_price: float
@@ -37,19 +37,24 @@ class Proposal:
         return f"Upgrade {self.account} from {r.current_plan} to {r.recommended_plan}"
 
 
-def account_services(limits: LimitsFile, current_plan: str) -> tuple[str, ...]:
-    """The services that share the account's plan: a plan belongs to the whole account
-    (every Vercel service of a team is on the team's plan), so all of them move."""
-    return tuple(s.service for s in limits.services if s.plan == current_plan)
+def plan_edits(limits: LimitsFile, account: str, target: str) -> tuple[Edit, ...]:
+    """The edits that move ``account`` to ``target``: its ``accounts`` entry, and the ``plan``
+    of each of its services where one is written (a file of the old shape, without
+    ``accounts``, says the plan only there): a plan belongs to the whole account."""
+    explicit = [a for a in limits.accounts if a.name == account and not a.implied]
+    services = tuple(
+        Edit(("services", s.service, "plan"), target, optional=bool(explicit))
+        for s in limits.account_services(account)
+    )
+    return tuple(Edit(("accounts", account, "plan"), target) for _ in explicit) + services
 
 
 def propose(limits: LimitsFile, r: RecommendationView) -> Proposal:
-    services = account_services(limits, r.current_plan)
-    edits = tuple(Edit(("services", s, "plan"), r.recommended_plan) for s in services)
+    services = tuple(s.service for s in limits.account_services(r.account))
+    edits = plan_edits(limits, r.account, r.recommended_plan)
     current = limits.plan(r.current_plan).monthly_price_usd
     target = limits.plan(r.recommended_plan).monthly_price_usd
-    account = limits.plan(r.current_plan).vendor
-    return Proposal(r, account, services, edits, current, target)
+    return Proposal(r, r.account, services, edits, current, target)
 
 
 def _usd(value: float, sign: bool = False) -> str:

@@ -25,6 +25,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from jobs.errors import InvalidFile, LimitsError
 from jobs.limits import quantities
 from jobs.limits.model import (
+    Account,
+    Budget,
     Business,
     Key,
     Limit,
@@ -41,13 +43,17 @@ from jobs.model import METRIC_TYPES, SERVICES
 T = TypeVar("T")
 
 TOP_KEYS = ("thresholds", "business", "sources", "plans", "services", "limits")
+# Optional: without `accounts`, each vendor's services form one implied account.
+OPTIONAL_TOP_KEYS = ("accounts", "budgets")
+ACCOUNT_REQUIRED = ("plan",)
+BUDGET_REQUIRED = ("account", "monthly_usd")
+BUDGET_OPTIONAL = ("project",)
 THRESHOLD_KEYS = ("warning", "critical", "resolve")
 BUSINESS_KEYS = ("monthly_revenue_usd", "degraded_hours")
 SOURCE_KEYS = ("url", "read")
 PLAN_REQUIRED = ("vendor", "monthly_price_usd", "source")
-PLAN_OPTIONAL = ("usage_credit_usd", "hard", "upgrades_to")
-SERVICE_REQUIRED = ("plan",)
-SERVICE_OPTIONAL = ("revenue_share", "degraded_hours")
+PLAN_OPTIONAL = ("usage_credit_usd", "hard", "upgrades_to", "purchase")
+SERVICE_OPTIONAL = ("account", "plan", "revenue_share", "degraded_hours")
 LIMIT_REQUIRED = ("service", "metric", "plan", "limit")
 LIMIT_OPTIONAL = ("included", "overage", "hard", *THRESHOLD_KEYS, "source")
 
@@ -310,7 +316,7 @@ def read_top(
 
 
 def _read_document(r: _Reader, text: str, file: str) -> LimitsFile | None:
-    top = read_top(r, text, TOP_KEYS)
+    top = read_top(r, text, TOP_KEYS, OPTIONAL_TOP_KEYS)
     if top is None:
         return None
 
@@ -326,7 +332,12 @@ def _read_document(r: _Reader, text: str, file: str) -> LimitsFile | None:
     # Rows that name a plan with problems of its own (or lack default thresholds) are left
     # out silently; then "no limits for this service" would not be true.
     complete = len(r.problems) == before and thresholds is not None and all(plans.values())
-    services = _services(r, section("services"), plans, business, limits if complete else None)
+    accounts = _accounts(r, section("accounts"), plans) if "accounts" in top else None
+    services, implied = _services(
+        r, section("services"), plans, business, limits if complete else None, accounts
+    )
+    all_accounts = [a for a in (accounts or {}).values() if a is not None] + implied
+    budgets = _budgets(r, section("budgets"), {a.name for a in all_accounts}, accounts)
     if r.problems or thresholds is None or business is None:
         return None
     return LimitsFile(
@@ -337,6 +348,8 @@ def _read_document(r: _Reader, text: str, file: str) -> LimitsFile | None:
         plans=tuple(p for p in plans.values() if p is not None),
         services=tuple(services),
         limits=tuple(limits.values()),
+        accounts=tuple(all_accounts),
+        budgets=tuple(budgets),
     )
 
 
@@ -483,6 +496,9 @@ def _plans(
             credit = r.number(n, f"{path}.usage_credit_usd")
         if (n := plan.get("hard")) is not None:
             hard = r.boolean(n, f"{path}.hard")
+        purchase = None
+        if (n := plan.get("purchase")) is not None:
+            purchase = r.text(n, f"{path}.purchase")
         if (n := plan.get("source")) is not None:
             source = _source_ref(r, n, f"{path}.source", sources)
         targets = upgrades.setdefault(name, [])
@@ -494,20 +510,21 @@ def _plans(
         if vendor is None or price is None or credit is None or hard is None or source is None:
             continue
         names = tuple(target for target, _, _ in targets)
-        plans[name] = Plan(name, vendor, price, credit, hard, names, source)
+        plans[name] = Plan(name, vendor, price, credit, hard, names, source, purchase)
     for name, targets in upgrades.items():
         for target, item, where in targets:
             if target == name:
                 r.fail(item, where, f"plan {name} cannot upgrade to itself")
             elif target not in plans:
-                r.fail(item, where, _undefined_plan(target, plans))
+                r.fail(item, where, _undefined("plan", target, plans))
     return plans
 
 
-def _undefined_plan(name: str, plans: dict[str, Any]) -> str:
+def _undefined(kind: str, name: str, defined: dict[str, Any]) -> str:
+    """``kind`` is plan or account: defined under ``plans`` or ``accounts``."""
     return (
-        f"plan {name!r} is not defined under plans; {_suggest(name, plans)}"
-        f"defined: {_allowed(plans) or 'none'}"
+        f"{kind} {name!r} is not defined under {kind}s; {_suggest(name, defined)}"
+        f"defined: {_allowed(defined) or 'none'}"
     )
 
 
@@ -578,7 +595,7 @@ def _limit(
         metric = r.choice(n, f"{path}.metric", "metric", METRIC_TYPES)
     if (n := row.get("plan")) is not None and (plan_name := r.text(n, f"{path}.plan")):
         if plan_name not in plans:
-            r.fail(n, f"{path}.plan", _undefined_plan(plan_name, plans))
+            r.fail(n, f"{path}.plan", _undefined("plan", plan_name, plans))
         plan = plans.get(plan_name)
     source = None
     if (n := row.get("source")) is not None:
@@ -692,42 +709,180 @@ def _check_kind(
             r.fail(*row.at(key), "limit 'none' has no limit to apply thresholds to")
 
 
+def _accounts(
+    r: _Reader, node: Node | None, plans: dict[str, Plan | None]
+) -> dict[str, Account | None]:
+    """Every account name, mapped to its Account or None when it has problems."""
+    accounts: dict[str, Account | None] = {}
+    for name, value in _named_entries(r, node, "accounts", "account name"):
+        accounts[name] = None
+        path = f"accounts.{name}"
+        entries = r.mapping(value, path, required=ACCOUNT_REQUIRED)
+        if entries is None or "plan" not in entries:
+            continue
+        plan_node = entries["plan"][1]
+        plan_name = r.text(plan_node, f"{path}.plan")
+        if plan_name is None:
+            continue
+        if plan_name not in plans:
+            r.fail(plan_node, f"{path}.plan", _undefined("plan", plan_name, plans))
+            continue
+        plan = plans[plan_name]
+        if plan is not None:
+            accounts[name] = Account(name, plan_name, plan.vendor, _line(value))
+    return accounts
+
+
+def _service_plan(
+    r: _Reader,
+    fields: _Fields,
+    plans: dict[str, Plan | None],
+    accounts: dict[str, Account | None] | None,
+) -> tuple[str | None, str | None]:
+    """(plan, account) of one service entry: its account's plan when the file names
+    accounts, else its own `plan` (the account is implied later, per vendor)."""
+    path = fields.path
+    plan_node = fields.get("plan")
+    plan = r.text(plan_node, f"{path}.plan") if plan_node is not None else None
+    if plan is not None and plan_node is not None and plan not in plans:
+        r.fail(plan_node, f"{path}.plan", _undefined("plan", plan, plans))
+        return None, None
+    account_node = fields.get("account")
+    if accounts is None:
+        if account_node is not None:
+            r.fail(account_node, f"{path}.account", "the file has no accounts section")
+            return None, None
+        if plan_node is None:
+            r.fail(fields.node, path, "missing key 'plan'")
+        return plan, None
+    if account_node is None:
+        r.fail(
+            fields.node,
+            path,
+            f"missing key 'account' (the file names accounts: {_allowed(accounts) or 'none'})",
+        )
+        return None, None
+    name = r.text(account_node, f"{path}.account")
+    if name is None:
+        return None, None
+    if name not in accounts:
+        r.fail(account_node, f"{path}.account", _undefined("account", name, accounts))
+        return None, None
+    account = accounts[name]
+    if account is None:
+        return None, None  # reported where the account is defined
+    if plan is not None and plan_node is not None and plan != account.plan:
+        r.fail(
+            plan_node,
+            f"{path}.plan",
+            f"{plan} differs from the plan of account {name}, {account.plan} (line "
+            f"{account.line}): a plan belongs to the whole account",
+        )
+        return None, None
+    return account.plan, name
+
+
 def _services(
     r: _Reader,
     node: Node | None,
     plans: dict[str, Plan | None],
     business: Business | None,
     limits: dict[Key, Limit] | None,
-) -> list[ServiceSettings]:
-    """Active plan and business inputs per service. ``limits`` is None when the limits
-    section has problems, so "no limits for this service" is not claimed from a partial list.
+    accounts: dict[str, Account | None] | None,
+) -> tuple[list[ServiceSettings], list[Account]]:
+    """Active plan, account and business inputs per service, and the accounts the file
+    implies when it has no `accounts` section (one per vendor, whose services must then
+    share one plan). ``limits`` is None when the limits section has problems, so "no
+    limits for this service" is not claimed from a partial list.
     """
     if node is None:
-        return []
+        return [], []
     entries = r.mapping(node, "services", open_keys=True)
     planned = {(service, plan) for service, _, plan in limits or {}}
     settings = []
+    implied: dict[str, tuple[Account, str]] = {}  # vendor -> (account, its first service)
     for service, (key_node, value) in (entries or {}).items():
         path = f"services.{service}"
         if r.choice(key_node, path, "service", SERVICES) is None:
             continue
-        entries_ = r.mapping(value, path, required=SERVICE_REQUIRED, optional=SERVICE_OPTIONAL)
+        entries_ = r.mapping(value, path, optional=SERVICE_OPTIONAL)
         if entries_ is None:
             continue
         fields = _Fields(value, entries_, path)
-        plan = r.text(n, f"{path}.plan") if (n := fields.get("plan")) is not None else None
-        if plan is not None and n is not None:
-            if plan not in plans:
-                r.fail(n, f"{path}.plan", _undefined_plan(plan, plans))
+        plan, account = _service_plan(r, fields, plans, accounts)
+        where = fields.get("plan") or fields.get("account") or value
+        if plan is not None and limits is not None and (service, plan) not in planned:
+            r.fail(where, f"{path}.plan", f"plan {plan} has no limits for {service} in this file")
+        if plan is not None and account is None and (spec := plans.get(plan)) is not None:
+            vendor = spec.vendor
+            first = implied.get(vendor)
+            if first is None:
+                name = vendor.casefold().replace(" ", "-")
+                implied[vendor] = (Account(name, plan, vendor, _line(value), True), service)
+            elif first[0].plan != plan:
+                r.fail(
+                    where,
+                    f"{path}.plan",
+                    f"{service} is on {plan} but {first[1]} (line {first[0].line}) is on "
+                    f"{first[0].plan}: services of one {vendor} account share one plan "
+                    "(name separate accounts under `accounts:`)",
+                )
                 plan = None
-            elif limits is not None and (service, plan) not in planned:
-                r.fail(n, f"{path}.plan", f"plan {plan} has no limits for {service} in this file")
+            account = implied[vendor][0].name
         share: float | None = 0.0
         if (n := fields.get("revenue_share")) is not None:
             share = r.number(n, f"{path}.revenue_share", high=1.0)
         hours: float | None = business.degraded_hours if business else 0.0
         if (n := fields.get("degraded_hours")) is not None:
             hours = r.number(n, f"{path}.degraded_hours")
-        if plan is not None and share is not None and hours is not None:
-            settings.append(ServiceSettings(service, plan, share, hours))
-    return settings
+        if plan is not None and account is not None and share is not None and hours is not None:
+            settings.append(ServiceSettings(service, plan, share, hours, account))
+    return settings, [account for account, _ in implied.values()]
+
+
+def _budgets(
+    r: _Reader,
+    node: Node | None,
+    known: set[str],
+    accounts: dict[str, Account | None] | None,
+) -> list[Budget]:
+    """USD budgets per account (and optionally per project of it), one per target."""
+    budgets: list[Budget] = []
+    seen: dict[tuple[str, str | None], int] = {}
+    items = r.sequence(node, "budgets") if node is not None else None
+    for index, item in enumerate(items or []):
+        path = f"budgets[{index}]"
+        entries = r.mapping(item, path, required=BUDGET_REQUIRED, optional=BUDGET_OPTIONAL)
+        if entries is None:
+            continue
+        fields = _Fields(item, entries, path)
+        account = amount = None
+        project: str | None = None
+        if (n := fields.get("account")) is not None and (name := r.text(n, f"{path}.account")):
+            if name in known:
+                account = name
+            elif accounts is not None and name in accounts:
+                pass  # the account has problems of its own, reported there
+            else:
+                r.fail(n, f"{path}.account", _undefined("account", name, dict.fromkeys(known)))
+        if (n := fields.get("monthly_usd")) is not None:
+            amount = r.number(n, f"{path}.monthly_usd", positive=True)
+        if (n := fields.get("project")) is not None:
+            project = r.text(n, f"{path}.project")
+            if project is None:
+                continue
+        if account is None or amount is None:
+            continue
+        key = (account, project)
+        if key in seen:
+            r.fail(
+                item,
+                path,
+                f"duplicate budget for {account}"
+                + (f"/{project}" if project else "")
+                + f" (first at line {seen[key]})",
+            )
+            continue
+        seen[key] = _line(item)
+        budgets.append(Budget(account, amount, project, _line(item)))
+    return budgets

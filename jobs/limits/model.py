@@ -68,6 +68,8 @@ class Plan:
     hard: bool  # default of its limits: exceeding pauses the feature
     upgrades_to: tuple[str, ...]
     source: Source
+    # The ServiceName of the FOCUS purchase line that bills this plan (Vercel: "Pro").
+    purchase: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,38 @@ class Business:
 
 
 @dataclass(frozen=True)
+class Account:
+    """A vendor account (a Vercel team, a Neon org or project, an Upstash account): one plan
+    for every service in it, so an upgrade is one decision for all of them."""
+
+    name: str
+    plan: str  # the plan the account is on today
+    vendor: str
+    line: int  # where the account is defined (or its first service, when implied)
+    implied: bool = False  # True: the file has no `accounts` section, one per vendor
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A USD amount per billing period for an account, or for one project of it."""
+
+    account: str
+    monthly_usd: float
+    project: str | None  # None: the whole account
+    line: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.account}/{self.project}" if self.project else self.account
+
+
+@dataclass(frozen=True)
 class ServiceSettings:
     service: str
-    plan: str  # the active plan today
+    plan: str  # the active plan today: its account's plan
     revenue_share: float  # share of revenue that depends on the service, 0..1
     degraded_hours: float  # hours a paused feature stays degraded
+    account: str = ""  # the account it belongs to
 
 
 @dataclass(frozen=True)
@@ -199,6 +228,8 @@ class LimitsFile:
     plans: tuple[Plan, ...]
     services: tuple[ServiceSettings, ...]
     limits: tuple[Limit, ...]
+    accounts: tuple[Account, ...] = ()
+    budgets: tuple[Budget, ...] = ()
 
     # Lookups by name and key (cached_property writes past the frozen __setattr__).
     @functools.cached_property
@@ -215,6 +246,12 @@ class LimitsFile:
 
     def plan(self, name: str) -> Plan:
         return self._plans[name]
+
+    def account(self, name: str) -> Account:
+        return next(a for a in self.accounts if a.name == name)
+
+    def account_services(self, name: str) -> tuple[ServiceSettings, ...]:
+        return tuple(s for s in self.services if s.account == name)
 
     def service(self, service: str) -> ServiceSettings | None:
         return self._services.get(service)

@@ -37,7 +37,7 @@ class Inputs:
     sources: Sequence[SourceState]
     recommendations: Sequence[RecommendationView]
     budgets: Sequence[BudgetForecast]
-    account_of: Callable[[str], str]  # service -> account
+    account_of: Callable[[str], str]  # service (or a source's vendor) -> account
     is_hard: Callable[[str, str, str], bool]  # (service, metric, plan) -> pauses at the limit
 
 
@@ -174,7 +174,7 @@ def source_alerts(inputs: Inputs, settings: Settings) -> Iterable[Alert]:
             fingerprint=f"source:{s.source}",
             state=state,
             severity=severity,
-            account=source_vendor(s.source),
+            account=inputs.account_of(source_vendor(s.source)),
             title=title,
             body=body,
             labels={"source": s.source},

@@ -2,19 +2,19 @@
 
 Everything else in ``jobs.notify`` sees a RecommendationView: id, title, priority,
 status, the account it belongs to and its evidence as Markdown. When recommendations
-change shape (one per account instead of one per service), only this module changes.
+change shape, only this module changes.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from jobs.recommend.explain import describe
 from jobs.recommend.lifecycle import OPEN, Status
+from jobs.recommend.records import Recommendation
 
 FENCE = "```"
 SAFE_FENCE = "'''"  # a fence inside the text would end the code block early
@@ -51,34 +51,32 @@ class RecommendationView:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def view(row: Mapping[str, Any], account_of: Callable[[str], str]) -> RecommendationView:
-    """A row as ``jobs.recommend.store.get_recommendation`` returns it."""
-    text = describe(dict(row))
+def view(rec: Recommendation, account_of: Callable[[str], str]) -> RecommendationView:
+    """A recommendation as ``jobs.recommend.store.get_recommendation`` returns it."""
+    text = describe(rec)
     if len(text) > MAX_EVIDENCE_CHARS:
         text = text[:MAX_EVIDENCE_CHARS] + "\n… (shortened; `recommendations show` has it all)"
-    history = row.get("review_history") or []
     ended = None
-    if Status(row["status"]) not in OPEN and history:
-        last = history[-1]
+    if rec.status not in OPEN and rec.review_history:
+        last = rec.review_history[-1]
         ended = " ".join(
-            p
-            for p in (f"{last.get('to')} by {last.get('by')}", last.get("reason"), last.get("note"))
-            if p
+            p for p in (f"{last.to_status.value} by {last.by}", last.reason, last.note) if p
         )
     return RecommendationView(
-        id=str(row["id"]),
-        title=str(row["title"]),
-        priority=str(row["priority"]),
-        status=str(row["status"]),
-        account=account_of(str(row["service"])),
-        service=str(row["service"]),
-        current_plan=str(row["current_plan"]),
-        recommended_plan=str(row["recommended_plan"]),
+        id=rec.id,
+        title=rec.title,
+        priority=rec.priority.value,
+        status=rec.status.value,
+        # Rows written before recommendations were per account have none: the service's.
+        account=rec.account or account_of(rec.service),
+        service=rec.service,
+        current_plan=rec.current_plan,
+        recommended_plan=rec.recommended_plan,
         evidence_markdown=f"{FENCE}text\n{text.replace(FENCE, SAFE_FENCE)}\n{FENCE}",
         ended_because=ended,
-        projected_cost=float(row["projected_cost"]),
-        upgraded_cost=float(row["upgraded_cost"]),
-        overage_avoided=float(row["overage_avoided"]),
-        revenue_at_risk=float(row["revenue_at_risk"]),
-        breach_at=row.get("breach_at"),
+        projected_cost=rec.projected_cost,
+        upgraded_cost=rec.upgraded_cost,
+        overage_avoided=rec.overage_avoided,
+        revenue_at_risk=rec.revenue_at_risk,
+        breach_at=rec.breach_at,
     )

@@ -46,11 +46,18 @@ RECENTLY_CLOSED = timedelta(days=30)  # closed recommendations whose issue may b
 
 
 def account_resolver(limits: LimitsFile) -> Callable[[str], str]:
-    """Service -> the account it is billed under: the vendor of its active plan."""
+    """A service, or a vendor (a source's), -> the account (limits.yaml ``accounts``) it is
+    billed under; a vendor with several accounts, or an unknown name, stays itself."""
+    by_vendor: dict[str, list[str]] = {}
+    for a in limits.accounts:
+        by_vendor.setdefault(a.vendor, []).append(a.name)
 
-    def account_of(service: str) -> str:
-        plan = limits.active_plan(service)
-        return limits.plan(plan).vendor if plan else service
+    def account_of(name: str) -> str:
+        settings = limits.service(name)
+        if settings and settings.account:
+            return settings.account
+        accounts = by_vendor.get(name, [])
+        return accounts[0] if len(accounts) == 1 else name
 
     return account_of
 

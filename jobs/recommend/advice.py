@@ -2,19 +2,21 @@
 payback and priority. Pure functions, no IO; every input and result is kept so the
 recommendation can show its arithmetic.
 
-For one service moving from its current plan to a target plan (REFERENCE section 7):
+For one account (every service on one vendor plan) moving from its current plan to a
+target plan (REFERENCE section 7), every metric of every service weighed together:
 
-- ΔC = target plan price - current plan price (per billing period);
-- overage avoided OA = Σ_metrics overage on the current plan - overage on the target,
-  with overage = max(0, Û - included) * rate, Û the usage forecast to period end;
-  a hard limit bills no overage (the feature pauses instead);
+- ΔC = target plan price - current plan price (per billing period), counted once;
+- overage avoided OA = on-demand bill on the current plan - on the target (``bill``:
+  each meter's overage, the shared usage credit drawn once), Û the usage forecast to
+  period end; a hard limit bills no overage (the feature pauses instead);
 - revenue at risk RaR = P(a hard limit is hit before the period resets) * hours degraded
   * revenue per hour * share of revenue that depends on the service; the risk left on
   the target plan is subtracted. One pause takes the service down once, so several hard
   limits combine as P(any is hit) and the earliest breach, never as a sum;
 - the upgrade's cost C = ΔC + overage the target bills beyond the current plan's (a
   pay-as-you-go plan has no price, only usage); ROI = (OA + RaR - C) / C (none when C is
-  0); payback = C / (OA + RaR) periods.
+  0, and unknown when a pause is at stake but no revenue is set: never a made-up -100 %);
+  payback = C / (OA + RaR) periods.
 
 Everything is computed at the forecast's mean and at its band's upper edge.
 Sanity rules hold by construction and are checked: OA never exceeds the overage it
@@ -28,6 +30,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+from jobs.recommend.bill import Bill, MeterTerms, PlanPrice, bill
 
 
 class Priority(enum.StrEnum):
@@ -49,26 +54,8 @@ RISK_PROBABILITY = 0.2
 
 
 @dataclass(frozen=True)
-class PlanLimit:
-    limit: float  # where the plan's allowance ends (canonical unit; inf: no limit)
-    included: float  # amount included in the price
-    overage_rate: float  # USD per canonical unit beyond ``included``
-    hard: bool  # True: the feature pauses at ``limit``
-    # True: the meter has no allowance of its own but draws the plan's usage credit.
-    draws_credit: bool = False
-
-    def overage(self, usage: float) -> float:
-        """What this meter alone bills beyond its allowance (credit meters: all of it)."""
-        if self.hard:
-            return 0.0
-        if self.draws_credit:
-            return usage * self.overage_rate
-        return max(0.0, usage - self.included) * self.overage_rate
-
-
-@dataclass(frozen=True)
 class MetricOutlook:
-    """One metric of the service: where it is, where it is heading, and both plans' terms."""
+    """One metric of one service: where it is, where it is heading, and both plans' terms."""
 
     metric_type: str
     so_far: float
@@ -77,33 +64,24 @@ class MetricOutlook:
     exceed_probability: float  # P(usage at period end >= current limit)
     breach_at: datetime | None  # mean path reaches the current limit
     breach_at_upper: datetime | None
-    current: PlanLimit
-    target: PlanLimit | None  # None: the target plan sets no limit for this metric
+    current: MeterTerms
+    target: MeterTerms | None  # None: the target plan sets no limit for this metric
     target_exceed_probability: float = 0.0
     target_breach_at: datetime | None = None
+    service: str = ""
+    reached_at: datetime | None = None  # usage is at or over the current limit since then
+
+    @property
+    def meter(self) -> str:
+        return f"{self.service}/{self.metric_type}" if self.service else self.metric_type
 
 
 @dataclass(frozen=True)
-class Plan:
-    name: str
-    monthly_price: float
-    usage_credit: float = 0.0  # USD of usage included, shared by the meters that draw it
+class Stake:
+    """What a pause of the account puts at stake (limits.yaml's business inputs, per account)."""
 
-    def overage(self, terms: Sequence[tuple[PlanLimit, float]]) -> float:
-        """The plan's bill beyond its price for (limit terms, usage) pairs.
-
-        Allowance meters bill their own overage; credit meters pool their charges and
-        bill only what exceeds the plan's usage credit.
-        """
-        own = sum(t.overage(u) for t, u in terms if not t.draws_credit)
-        drawn = sum(t.overage(u) for t, u in terms if t.draws_credit)
-        return own + max(0.0, drawn - self.usage_credit)
-
-
-@dataclass(frozen=True)
-class Business:
     monthly_revenue: float
-    revenue_share: float  # share of revenue that depends on the service, 0..1
+    revenue_share: float  # share of revenue that depends on the account's services, 0..1
     degraded_hours: float | None = None  # cap on hours a paused feature stays down
 
     def __post_init__(self) -> None:
@@ -128,54 +106,64 @@ class Scenario:
     roi: float | None  # None when the upgrade costs nothing more
     payback_days: float | None
 
+    current_bill: Bill
+    target_bill: Bill
+    # A pause is at stake but no revenue is set: RaR, ROI and payback are unknown.
+    revenue_unknown: bool = False
+
     @property
     def pays(self) -> bool:
         """The upgrade gains more than it costs."""
         return self.overage_avoided + self.revenue_at_risk > self.upgrade_cost
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "usage": self.usage,
+            "currentOverage": self.current_overage,
+            "targetOverage": self.target_overage,
+            "overageAvoided": self.overage_avoided,
+            "pauseProbability": self.pause_probability,
+            "hoursDegraded": self.hours_degraded,
+            "revenueAtRisk": self.revenue_at_risk,
+            "projectedCost": self.projected_cost,
+            "upgradedCost": self.upgraded_cost,
+            "upgradeCost": self.upgrade_cost,
+            "roi": self.roi,
+            "paybackDays": self.payback_days,
+            "revenueUnknown": self.revenue_unknown,
+            "currentBill": self.current_bill.to_json(),
+            "targetBill": self.target_bill.to_json(),
+        }
+
 
 @dataclass(frozen=True)
 class Advice:
-    service: str
-    current: Plan
-    target: Plan
+    account: str
+    current: PlanPrice
+    target: PlanPrice
     delta_cost: float
     current_cost: float  # current price + overage at usage so far
     mean: Scenario
     upper: Scenario
     breach_at: datetime | None  # earliest projected breach of a current limit (mean)
-    hard_breach_at: datetime | None
+    hard_breach_at: datetime | None  # earliest hard limit reached (in the data) or forecast
+    paused_since: datetime | None  # a hard limit is already reached since then
     pays: bool
-    risk_only: bool  # does not pay, reported because a hard limit would be hit
+    risk_only: bool  # does not pay (or cannot be valued), reported because of a hard limit
     recommended: bool
     priority: Priority
 
     def to_json(self) -> dict[str, object]:
-        def scenario(s: Scenario) -> dict[str, object]:
-            return {
-                "usage": s.usage,
-                "currentOverage": s.current_overage,
-                "targetOverage": s.target_overage,
-                "overageAvoided": s.overage_avoided,
-                "pauseProbability": s.pause_probability,
-                "hoursDegraded": s.hours_degraded,
-                "revenueAtRisk": s.revenue_at_risk,
-                "projectedCost": s.projected_cost,
-                "upgradedCost": s.upgraded_cost,
-                "upgradeCost": s.upgrade_cost,
-                "roi": s.roi,
-                "paybackDays": s.payback_days,
-            }
-
         return {
             "currentPlan": {"name": self.current.name, "monthlyPrice": self.current.monthly_price},
             "targetPlan": {"name": self.target.name, "monthlyPrice": self.target.monthly_price},
             "deltaCost": self.delta_cost,
             "currentCost": self.current_cost,
-            "mean": scenario(self.mean),
-            "upper": scenario(self.upper),
+            "mean": self.mean.to_json(),
+            "upper": self.upper.to_json(),
             "breachAt": _iso(self.breach_at),
             "hardBreachAt": _iso(self.hard_breach_at),
+            "pausedSince": _iso(self.paused_since),
             "pays": self.pays,
             "riskOnly": self.risk_only,
             "priority": str(self.priority),
@@ -216,9 +204,13 @@ def _pause_risk(
         terms = o.target if on_target else o.current
         if terms is None or not terms.hard:
             continue
+        if not on_target and o.reached_at is not None:
+            probabilities.append(1.0)  # already paused (or pausing): certain
+            breaches.append(o.reached_at)
+            continue
         at_mean = o.target_breach_at if on_target else (o.breach_at or o.breach_at_upper)
         if upper:
-            hit = usage[o.metric_type] >= terms.limit
+            hit = usage[o.meter] >= terms.limit
             at_upper = o.target_breach_at if on_target else o.breach_at_upper
             probabilities.append(1.0 if hit else 0.0)
             breaches.append((at_upper or end) if hit else None)
@@ -237,25 +229,30 @@ def _hours_degraded(breach: datetime | None, period_end: datetime, cap: float | 
 
 def _scenario(
     outlooks: Sequence[MetricOutlook],
-    current: Plan,
-    target: Plan,
-    business: Business,
+    current: PlanPrice,
+    target: PlanPrice,
+    business: Stake,
     period: tuple[datetime, datetime],
     upper: bool,
+    as_of: datetime,
 ) -> Scenario:
     start, end = period
     period_hours = (end - start) / timedelta(hours=1)
-    usage = {o.metric_type: (o.upper if upper else o.mean) for o in outlooks}
-    current_overage = current.overage([(o.current, usage[o.metric_type]) for o in outlooks])
-    target_overage = target.overage(
-        [(o.target, usage[o.metric_type]) for o in outlooks if o.target is not None]
+    usage = {o.meter: (o.upper if upper else o.mean) for o in outlooks}
+    current_bill = bill(current, [(o.meter, o.current, usage[o.meter]) for o in outlooks])
+    target_bill = bill(
+        target, [(o.meter, o.target, usage[o.meter]) for o in outlooks if o.target is not None]
     )
+    current_overage, target_overage = current_bill.on_demand, target_bill.on_demand
     overage_avoided = max(0.0, current_overage - target_overage)
 
     revenue_per_hour = business.monthly_revenue / period_hours * business.revenue_share
     p_now, breach_now = _pause_risk(outlooks, usage, on_target=False, upper=upper, end=end)
     p_left, breach_left = _pause_risk(outlooks, usage, on_target=True, upper=upper, end=end)
-    hours_now = _hours_degraded(breach_now, end, business.degraded_hours)
+    # Degraded hours count from now on: a pause already past costs nothing more.
+    hours_now = _hours_degraded(
+        max(breach_now, as_of) if breach_now else None, end, business.degraded_hours
+    )
     rar_now = p_now * hours_now * revenue_per_hour
     rar_left = (
         p_left * _hours_degraded(breach_left, end, business.degraded_hours) * revenue_per_hour
@@ -266,8 +263,9 @@ def _scenario(
     # current plan does not (pay-as-you-go plans have no price, only usage).
     cost = target.monthly_price - current.monthly_price + max(0.0, target_overage - current_overage)
     gain = overage_avoided + revenue_at_risk
-    roi = (gain - cost) / cost if cost > 0 else None
-    payback = None if gain <= 0 else max(0.0, cost) / gain * period_hours / 24
+    revenue_unknown = p_now > 0 and business.monthly_revenue <= 0
+    roi = (gain - cost) / cost if cost > 0 and not revenue_unknown else None
+    payback = None if gain <= 0 or revenue_unknown else max(0.0, cost) / gain * period_hours / 24
     scenario = Scenario(
         usage=usage,
         current_overage=current_overage,
@@ -276,22 +274,25 @@ def _scenario(
         pause_probability=p_now,
         hours_degraded=hours_now,
         revenue_at_risk=revenue_at_risk,
-        projected_cost=current.monthly_price + current_overage,
-        upgraded_cost=target.monthly_price + target_overage,
+        projected_cost=current_bill.total,
+        upgraded_cost=target_bill.total,
         upgrade_cost=cost,
         roi=roi,
         payback_days=payback,
+        current_bill=current_bill,
+        target_bill=target_bill,
+        revenue_unknown=revenue_unknown,
     )
     check_sanity(scenario, business)
     return scenario
 
 
-def check_sanity(scenario: Scenario, business: Business) -> None:
+def check_sanity(scenario: Scenario, business: Stake) -> None:
     """Savings never exceed what they save; risk never exceeds the revenue at stake."""
     if scenario.overage_avoided > scenario.current_overage + 1e-9:
         raise AssertionError("overage avoided exceeds the overage it avoids")
     if scenario.revenue_at_risk > business.monthly_revenue * business.revenue_share + 1e-9:
-        raise AssertionError("revenue at risk exceeds the revenue that depends on the service")
+        raise AssertionError("revenue at risk exceeds the revenue that depends on the account")
 
 
 def priority(
@@ -314,19 +315,22 @@ def priority(
 
 
 def advise(
-    service: str,
-    current: Plan,
-    target: Plan,
+    account: str,
+    current: PlanPrice,
+    target: PlanPrice,
     outlooks: Sequence[MetricOutlook],
-    business: Business,
+    business: Stake,
     period: tuple[datetime, datetime],
     as_of: datetime,
 ) -> Advice:
-    mean = _scenario(outlooks, current, target, business, period, upper=False)
-    upper = _scenario(outlooks, current, target, business, period, upper=True)
+    """One decision for the whole account: every meter of every service in one bill, one
+    price difference, one pause."""
+    mean = _scenario(outlooks, current, target, business, period, upper=False, as_of=as_of)
+    upper = _scenario(outlooks, current, target, business, period, upper=True, as_of=as_of)
     breaches = [o.breach_at for o in outlooks if o.breach_at is not None]
     hard = [o for o in outlooks if o.current.hard]
-    hard_breaches = [o.breach_at for o in hard if o.breach_at is not None]
+    reached = [o.reached_at for o in hard if o.reached_at is not None]
+    hard_breaches = [o.breach_at for o in hard if o.breach_at is not None] + reached
     pays = mean.pays
     hard_risk = bool(hard) and (
         bool(hard_breaches)
@@ -336,17 +340,18 @@ def advise(
     risk_only = not pays and hard_risk
     breach_at = min(breaches) if breaches else None
     hard_breach_at = min(hard_breaches) if hard_breaches else None
+    so_far = bill(current, [(o.meter, o.current, o.so_far) for o in outlooks])
     return Advice(
-        service=service,
+        account=account,
         current=current,
         target=target,
         delta_cost=target.monthly_price - current.monthly_price,
-        current_cost=current.monthly_price
-        + current.overage([(o.current, o.so_far) for o in outlooks]),
+        current_cost=so_far.total,
         mean=mean,
         upper=upper,
         breach_at=breach_at,
         hard_breach_at=hard_breach_at,
+        paused_since=min(reached) if reached else None,
         pays=pays,
         risk_only=risk_only,
         recommended=pays or risk_only,

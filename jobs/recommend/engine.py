@@ -1,11 +1,12 @@
 """One run of `python -m jobs recommend`: evaluate, forecast, advise, keep the review queue.
 
-For every service on its active plan and every metric that plan limits:
-1. replay this period's points through the threshold safeguards (``evaluate_series``);
-2. forecast usage to period end with the method its own backtest prefers;
-3. store both as the series' ``UsageAssessment`` of the period.
-Then for every plan the service can upgrade to, ``advise`` weighs the upgrade; a
-recommendation is opened, refreshed, or left snoozed, and stale ones expire.
+For every account (limits.yaml `accounts`) on its active plan:
+1. every metric of every service is evaluated and forecast (``assess``) and stored as the
+   series' ``UsageAssessment`` of the period;
+2. for every plan the account can upgrade to, ``advise`` weighs the upgrade for all of its
+   services together (one bill, one price difference, one pause); a recommendation per
+   account and target plan is opened, refreshed, or left snoozed, and stale ones expire.
+Per-service recommendations left by earlier versions are expired as superseded.
 
 The whole run is one transaction under an advisory lock: two runs never interleave,
 and a crash leaves the tables as they were.
@@ -14,198 +15,46 @@ and a crash leaves the tables as they were.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import psycopg
 
 from jobs.db import wrap_errors
-from jobs.model import AGGREGATION
-from jobs.recommend import explain, store
-from jobs.recommend.advice import Advice, MetricOutlook, advise
-from jobs.recommend.cases import MetricTerms, PlanCase, ServiceCase
-from jobs.recommend.evaluation import Evaluation, Rules, State, evaluate_series
-from jobs.recommend.forecast import DailySeries, Forecast, forecast
+from jobs.recommend import store
+from jobs.recommend.advice import Advice, advise
+from jobs.recommend.assess import Assessment, Settings, assess, outlooks_for, start_of_day
+from jobs.recommend.cases import AccountCase
 from jobs.recommend.lifecycle import Status, snoozed, transition
+from jobs.recommend.records import Recommendation, RunSummary, build, forecast_evidence
 from jobs.usage import BillingPeriod
 
 LOCK_KEY = "infra-monitoring:recommend"
 JOB_NAME = "recommend-job"
 
 
-@dataclass(frozen=True)
-class Settings:
-    rules: Rules = field(default_factory=Rules)
-    lookback: timedelta = timedelta(days=90)  # history a forecast may use
-    snooze: timedelta = timedelta(days=14)  # a dismissed advice stays quiet this long
-    expire_after: timedelta = timedelta(days=3)  # open advice whose condition is gone
-    ttl: timedelta = timedelta(days=30)  # expiry date of a new recommendation
-
-
-@dataclass(frozen=True)
-class Assessment:
-    service: str
-    metric_type: str
-    plan: str
-    terms: MetricTerms
-    evaluation: Evaluation
-    forecast: Forecast | None
-    so_far: float | None
-    reached_at: datetime | None = None  # since when usage has been at or over the limit
-
-    @property
-    def breach_at(self) -> datetime | None:
-        """When usage reached the limit: in the data if it already has, else forecast."""
-        if self.reached_at is not None:
-            return self.reached_at
-        limit = self.terms.terms.limit
-        if self.forecast is None or not math.isfinite(limit):
-            return None
-        return self.forecast.breach_at(limit)
-
-
-@dataclass
-class RunSummary:
-    period: BillingPeriod
-    assessments: list[Assessment] = field(default_factory=list)
-    created: list[tuple[str, Advice]] = field(default_factory=list)
-    refreshed: list[tuple[str, Advice]] = field(default_factory=list)
-    snoozed: list[Advice] = field(default_factory=list)
-    declined: list[Advice] = field(default_factory=list)  # does not pay, no hard-limit risk
-    expired: list[str] = field(default_factory=list)
-    implemented: list[str] = field(default_factory=list)
-
-
-def _start_of_day(moment: datetime) -> datetime:
-    return datetime.combine(moment.date(), datetime.min.time())
-
-
-def series_input(
-    days: Sequence[tuple[date, float]], metric_type: str, period: BillingPeriod, today: datetime
-) -> tuple[DailySeries, float, datetime] | None:
-    """The complete days before today, the usage so far and the time it stands at."""
-    complete = [(d, v) for d, v in days if datetime.combine(d, datetime.min.time()) < today]
-    if not complete:
-        return None
-    cumulative = AGGREGATION[metric_type].over_time == "sum"
-    series = DailySeries(tuple(d for d, _ in complete), tuple(v for _, v in complete), cumulative)
-    as_of = datetime.combine(complete[-1][0] + timedelta(days=1), datetime.min.time())
-    if cumulative:
-        so_far = sum(
-            v for d, v in complete if datetime.combine(d, datetime.min.time()) >= period.start
-        )
-    else:
-        so_far = complete[-1][1]
-    return series, so_far, as_of
-
-
-def assess(
-    case: ServiceCase,
-    daily: dict[store.SeriesKey, list[tuple[date, float]]],
-    points: dict[store.SeriesKey, list[tuple[datetime, float]]],
-    period: BillingPeriod,
-    settings: Settings,
-    now: datetime,
-) -> list[Assessment]:
-    """Evaluate and forecast every limited metric of the service's active plan. Pure."""
-    today = _start_of_day(now)
-    results = []
-    for metric_type, terms in sorted(case.current.metrics.items()):
-        key = (case.service, metric_type)
-        fitted = series_input(daily.get(key, []), metric_type, period, today)
-        prediction = (
-            forecast(fitted[0], so_far=fitted[1], as_of=fitted[2], period_end=period.end)
-            if fitted
-            else None
-        )
-        series_points = points.get(key, [])
-        if terms.alerting:
-            evaluation = evaluate_series(
-                series_points, terms.terms.limit, terms.thresholds, settings.rules, now
-            )
-        else:
-            evaluation = Evaluation(State.OK, None, None, None, None, None, "no allowance")
-        results.append(
-            Assessment(
-                case.service,
-                metric_type,
-                case.current.plan.name,
-                terms,
-                evaluation,
-                prediction,
-                fitted[1] if fitted else None,
-                reached_since(series_points, terms.terms.limit),
-            )
-        )
-    return results
-
-
-def reached_since(points: Sequence[tuple[datetime, float]], limit: float) -> datetime | None:
-    """The start of the newest unbroken run of points at or over ``limit`` (None if the
-    newest point is under it)."""
-    since = None
-    for at, value in sorted(points, reverse=True):
-        if value < limit:
-            break
-        since = at
-    return since
-
-
-def outlooks_for(assessments: Sequence[Assessment], target: PlanCase) -> list[MetricOutlook]:
-    """The metrics that drive an upgrade: every assessed metric with a forecast."""
-    outlooks = []
-    for a in assessments:
-        if a.forecast is None or a.so_far is None:
-            continue
-        current = a.terms.terms
-        target_terms = target.metrics.get(a.metric_type)
-        target_limit = target_terms.terms if target_terms else None
-        finite = math.isfinite(current.limit)
-        outlooks.append(
-            MetricOutlook(
-                metric_type=a.metric_type,
-                so_far=a.so_far,
-                mean=a.forecast.mean,
-                upper=a.forecast.upper,
-                exceed_probability=a.forecast.exceedance_probability(current.limit)
-                if finite
-                else 0.0,
-                breach_at=a.forecast.breach_at(current.limit) if finite else None,
-                breach_at_upper=a.forecast.breach_at(current.limit, upper=True) if finite else None,
-                current=current,
-                target=target_limit,
-                target_exceed_probability=(
-                    a.forecast.exceedance_probability(target_limit.limit)
-                    if target_limit and math.isfinite(target_limit.limit)
-                    else 0.0
-                ),
-                target_breach_at=(
-                    a.forecast.breach_at(target_limit.limit)
-                    if target_limit and math.isfinite(target_limit.limit)
-                    else None
-                ),
-            )
-        )
-    return outlooks
-
-
 def run(
     conn: psycopg.Connection,
-    cases: Sequence[ServiceCase],
+    cases: Sequence[AccountCase],
     settings: Settings,
     now: datetime,
+    mismatches: Mapping[str, str] | None = None,
 ) -> RunSummary:
+    """``mismatches``: per account, what its FOCUS purchase lines say when that differs
+    from limits.yaml (kept in the evidence and shown)."""
     period = BillingPeriod.containing(now)
     summary = RunSummary(period)
+    mismatches = mismatches or {}
+    summary.notes.extend(f"plan mismatch: {m}" for m in mismatches.values())
     with wrap_errors("recommend"), conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LOCK_KEY])
         # The year-long aggregations sort in memory instead of spilling to disk.
         conn.execute("SET LOCAL work_mem = '64MB'")
-        daily = store.daily_series(conn, _start_of_day(now) - settings.lookback, _start_of_day(now))
+        daily = store.daily_series(conn, start_of_day(now) - settings.lookback, start_of_day(now))
         points = store.period_points(conn, period.start, period.end)
-        active = {case.service: case.current.plan.name for case in cases}
+        active = {case.account: case.current.price.name for case in cases}
         _maintain(conn, active, settings, now, summary)
         for case in cases:
             assessments = assess(case, daily, points, period, settings, now)
@@ -218,18 +67,26 @@ def run(
                 if not outlooks:
                     continue
                 advice = advise(
-                    case.service,
-                    case.current.plan,
-                    target.plan,
+                    case.account,
+                    case.current.price,
+                    target.price,
                     outlooks,
                     case.business,
                     (period.start, period.end),
                     now,
                 )
-                values = explain.recommendation_values(
-                    advice, assessments, case.business, period, settings, now
+                targets = {key: terms.terms for key, terms in target.metrics.items()}
+                rec = build(
+                    advice,
+                    assessments,
+                    targets,
+                    case.business,
+                    period,
+                    settings,
+                    now,
+                    mismatches.get(case.account),
                 )
-                _keep(conn, advice, values, settings, now, summary)
+                _keep(conn, advice, rec, settings, now, summary)
     return summary
 
 
@@ -240,45 +97,72 @@ def _maintain(
     now: datetime,
     summary: RunSummary,
 ) -> None:
-    """Implement what limits.yaml now has as the active plan; expire what went stale."""
+    """Implement what limits.yaml now has as the active plan; expire what went stale.
+
+    An APPROVED recommendation is a decision people made: it never expires by itself (only
+    when its plan becomes active, or someone dismisses it); the run reports it instead.
+    """
     for rec in store.open_recommendations(conn):
-        if active.get(rec.service) == rec.recommended_plan:
+        if rec.account is None:
+            wanted, reason = Status.EXPIRED, "superseded"
+            note = "advice is now one recommendation per account and target plan"
+            summary.superseded.append(rec.id)
+        elif active.get(rec.account) == rec.recommended_plan:
             wanted, reason = Status.IMPLEMENTED, "plan-changed"
-            note = f"limits.yaml now puts {rec.service} on {rec.recommended_plan}"
-        elif rec.expires_at is not None and rec.expires_at <= now:
-            wanted, reason, note = Status.EXPIRED, "expired", "passed its expiry date"
-        elif rec.last_seen_at is not None and now - rec.last_seen_at >= settings.expire_after:
-            wanted, reason = Status.EXPIRED, "condition-cleared"
-            note = f"its condition has not held since {rec.last_seen_at:%Y-%m-%d %H:%M} UTC"
+            note = f"limits.yaml now puts account {rec.account} on {rec.recommended_plan}"
+            summary.implemented.append(rec.id)
         else:
-            continue
+            stale = _stale(rec, settings, now)
+            if stale is None:
+                continue
+            if rec.status is Status.APPROVED:
+                summary.notes.append(
+                    f"approved recommendation {rec.id[:8]} ({rec.account} -> "
+                    f"{rec.recommended_plan}) {stale[1]}; it stays open until implemented "
+                    "or dismissed"
+                )
+                continue
+            wanted, (reason, note) = Status.EXPIRED, stale
+            summary.expired.append(rec.id)
         entry = transition(rec.status, wanted, by=JOB_NAME, at=now, note=note, reason=reason)
         store.record_transition(conn, rec.id, entry)
-        (summary.implemented if wanted is Status.IMPLEMENTED else summary.expired).append(rec.id)
+
+
+def _stale(rec: store.OpenState, settings: Settings, now: datetime) -> tuple[str, str] | None:
+    """(reason, note) when an open recommendation has gone stale, else None."""
+    if rec.expires_at is not None and rec.expires_at <= now:
+        return "expired", "passed its expiry date"
+    if rec.last_seen_at is not None and now - rec.last_seen_at >= settings.expire_after:
+        return (
+            "condition-cleared",
+            f"its condition has not held since {rec.last_seen_at:%Y-%m-%d %H:%M} UTC",
+        )
+    return None
 
 
 def _keep(
     conn: psycopg.Connection,
     advice: Advice,
-    values: dict[str, Any],
+    rec: Recommendation,
     settings: Settings,
     now: datetime,
     summary: RunSummary,
 ) -> None:
-    """Open, refresh or hold back one piece of advice (at most one open per service and plan)."""
+    """Open, refresh or hold back one piece of advice (at most one open per account and
+    target plan)."""
     if not advice.recommended:
         summary.declined.append(advice)
         return
-    existing = store.open_recommendation(conn, advice.service, advice.target.name)
+    existing = store.open_recommendation(conn, advice.account, advice.target.name)
     if existing is not None:
-        store.refresh_recommendation(conn, values | {"id": existing.id})
+        store.refresh_recommendation(conn, replace(rec, id=existing.id))
         summary.refreshed.append((existing.id, advice))
         return
-    dismissal = store.last_dismissal(conn, advice.service, advice.target.name)
+    dismissal = store.last_dismissal(conn, advice.account, advice.target.name)
     if snoozed(dismissal, advice.priority, now, settings.snooze):
         summary.snoozed.append(advice)
         return
-    new_id = store.insert_recommendation(conn, values | {"expires_at": now + settings.ttl})
+    new_id = store.insert_recommendation(conn, replace(rec, expires_at=now + settings.ttl))
     summary.created.append((new_id, advice))
 
 
@@ -305,7 +189,7 @@ def _assessment_row(a: Assessment, period: BillingPeriod, now: datetime) -> dict
         "upper": f.upper if f else None,
         "breach_at": a.breach_at,
         "breach_at_upper": f.breach_at(limit, upper=True) if f and math.isfinite(limit) else None,
-        "backtest": explain.forecast_evidence(f) if f else {},
+        "backtest": forecast_evidence(f) if f else {},
         "points": f.points if f else 0,
         "now": now,
     }

@@ -1,50 +1,16 @@
-"""Words and evidence for a recommendation: the title, the reasoning, the evidence JSON
-(the data window, points, methods, backtest errors and every formula input), and the
-readable explanation `python -m jobs recommendations show ID` prints from it."""
+"""Recommendations as people read them: the explanation `python -m jobs recommendations
+show ID` prints, the review table, the Markdown for a job summary, the bill on each plan,
+and the terminal report of a run. Pure text from ``records.Recommendation``."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jobs import formats
-from jobs.recommend import advice as advice_rules
-from jobs.recommend.advice import Advice, Business
+from jobs.recommend.bill import Bill
 from jobs.recommend.forecast import Forecast
-from jobs.usage import BillingPeriod
-
-if TYPE_CHECKING:
-    from jobs.recommend.engine import Assessment, RunSummary, Settings
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="minutes") if moment else None
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
-def forecast_evidence(f: Forecast) -> dict[str, Any]:
-    return {
-        "method": f.method,
-        "window": {
-            "from": f.first_day.isoformat() if f.first_day else None,
-            "to": f.last_day.isoformat() if f.last_day else None,
-            "days": f.points,
-        },
-        "asOf": _iso(f.as_of),
-        "soFar": f.so_far,
-        "mean": f.mean,
-        "lower": f.lower,
-        "upper": f.upper,
-        "sigma": f.sigma,
-        "band": "80%",
-        "backtest": f.backtest.to_json() if f.backtest else None,
-        "candidates": [b.to_json() for b in f.candidates],
-    }
+from jobs.recommend.records import Evidence, Recommendation, RunSummary
 
 
 def _money(value: float | None) -> str:
@@ -55,134 +21,6 @@ def _ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
 
-def title(a: Advice) -> str:
-    if a.risk_only:
-        return f"Risk: {a.service} will hit a hard limit on {a.current.name}"
-    return f"Upgrade {a.service} from {a.current.name} to {a.target.name}"
-
-
-def reasoning(a: Advice, drivers: Sequence[Assessment]) -> str:
-    parts = []
-    for d in drivers:
-        if d.forecast is None:
-            continue
-        limit = d.terms.terms.limit
-        breach = d.breach_at
-        kind = "hard limit" if d.terms.terms.hard else "allowance"
-        parts.append(
-            f"{d.metric_type} is at {d.so_far:,.4g} {d.terms.unit} and heads for "
-            f"{d.forecast.mean:,.4g} (80% band {d.forecast.lower:,.4g} to {d.forecast.upper:,.4g}) "
-            f"by {d.forecast.period_end:%Y-%m-%d}, against a {kind} of "
-            f"{limit:,.4g}" + (f", reached around {breach:%Y-%m-%d}" if breach else "") + "."
-        )
-    m = a.mean
-    parts.append(
-        f"The upgrade costs {_money(a.delta_cost)} more per period; it avoids "
-        f"{_money(m.overage_avoided)} of overage and {_money(m.revenue_at_risk)} of revenue at "
-        f"risk, so ROI is {_ratio(m.roi)} at the forecast's mean and "
-        f"{_ratio(a.upper.roi)} at its upper edge."
-    )
-    if a.risk_only:
-        parts.append(
-            "It does not pay for itself at the mean, but a hard limit would pause the feature: "
-            "reported as a risk."
-        )
-    return " ".join(parts)
-
-
-def _first_breach(drivers: Sequence[Assessment], *, hard_only: bool) -> datetime | None:
-    """The earliest time a driving limit was (in the data) or will be (forecast) reached."""
-    times = [d.breach_at for d in drivers if d.breach_at and (d.terms.terms.hard or not hard_only)]
-    return min(times) if times else None
-
-
-def confidence(drivers: Sequence[Assessment]) -> float:
-    """How much the numbers can be trusted: the weakest driving forecast's measured band
-    coverage (0.5 when it has no backtest yet), scaled down below four weeks of data."""
-    scores = []
-    for d in drivers:
-        if d.forecast is None:
-            continue
-        coverage = d.forecast.backtest.coverage if d.forecast.backtest else 0.5
-        scores.append(min(1.0, d.forecast.points / 28) * coverage)
-    return round(min(scores), 3) if scores else 0.0
-
-
-def recommendation_values(
-    a: Advice,
-    assessments: Sequence[Assessment],
-    business: Business,
-    period: BillingPeriod,
-    settings: Settings,
-    now: datetime,
-) -> dict[str, Any]:
-    drivers = [d for d in assessments if d.forecast is not None]
-    evidence = {
-        "generatedAt": _iso(now),
-        "period": {"start": _iso(period.start), "end": _iso(period.end)},
-        "metrics": {
-            d.metric_type: {
-                "state": d.evaluation.state.value,
-                "stateSince": _iso(d.evaluation.since),
-                "stateReason": d.evaluation.reason,
-                "unit": d.terms.unit,
-                "current": {
-                    "limit": _finite(d.terms.terms.limit),
-                    "included": d.terms.terms.included,
-                    "overageRate": d.terms.terms.overage_rate,
-                    "hard": d.terms.terms.hard,
-                    "drawsCredit": d.terms.terms.draws_credit,
-                },
-                "thresholds": {
-                    "warning": d.terms.thresholds.warning,
-                    "critical": d.terms.thresholds.critical,
-                    "resolve": d.terms.thresholds.resolve,
-                },
-                "forecast": forecast_evidence(d.forecast) if d.forecast else None,
-            }
-            for d in drivers
-        },
-        "business": {
-            "monthlyRevenue": business.monthly_revenue,
-            "revenueShare": business.revenue_share,
-            "degradedHours": business.degraded_hours,
-        },
-        "advice": a.to_json(),
-        "rules": {
-            "criticalWithinDays": advice_rules.CRITICAL_WITHIN.days,
-            "highWithinDays": advice_rules.HIGH_WITHIN.days,
-            "highRoi": advice_rules.HIGH_ROI,
-            "riskProbability": advice_rules.RISK_PROBABILITY,
-            "forPoints": settings.rules.for_points,
-            "staleAfterHours": settings.rules.stale_after.total_seconds() / 3600,
-            "snoozeDays": settings.snooze.days,
-            "expireAfterDays": settings.expire_after.days,
-        },
-    }
-    m = a.mean
-    return {
-        "service": a.service,
-        "current_plan": a.current.name,
-        "recommended_plan": a.target.name,
-        "priority": a.priority.value,
-        "title": title(a),
-        "reasoning": reasoning(a, drivers),
-        "current_usage": {d.metric_type: d.so_far for d in drivers},
-        "projected_usage": {d.metric_type: d.forecast.mean for d in drivers if d.forecast},
-        "breach_at": _first_breach(drivers, hard_only=a.hard_breach_at is not None),
-        "current_cost": a.current_cost,
-        "projected_cost": m.projected_cost,
-        "upgraded_cost": m.upgraded_cost,
-        "overage_avoided": m.overage_avoided,
-        "revenue_at_risk": m.revenue_at_risk,
-        "roi": m.roi,
-        "payback_days": m.payback_days,
-        "confidence": confidence(drivers),
-        "evidence": evidence,
-        "now": now,
-    }
-
-
 def _fmt(value: Any, unit: str = "") -> str:
     if value is None:
         return "n/a"
@@ -191,45 +29,88 @@ def _fmt(value: Any, unit: str = "") -> str:
     return f"{value}{(' ' + unit) if unit else ''}"
 
 
-def describe(row: dict[str, Any]) -> str:
-    """A recommendation as a person reads it: why it exists, what it is worth, the data."""
-    evidence = row.get("evidence") or {}
+def bill_line(mean: Bill, upper: Bill) -> str:
+    """One plan's projected bill for the period, at the forecast's mean and upper edge."""
+    credit = (
+        f" (credit drawn {_money(mean.credit_drawn)} of {_money(mean.credit)})"
+        if mean.credit
+        else ""
+    )
+    paused = f"; pauses {', '.join(mean.paused)}" if mean.paused else ""
+    return (
+        f"{mean.plan}: {_money(mean.total)} (upper edge {_money(upper.total)}) = base "
+        f"{_money(mean.base)}{credit} + on-demand {_money(mean.on_demand)}{paused}"
+    )
+
+
+def bill_lines(e: Evidence) -> list[str]:
+    """The bill on the current plan and on the target, each meter's charge on both."""
     lines = [
-        f"{row['title']}",
-        f"  id {row['id']} | {row['status']} | priority {row['priority']} | "
-        f"confidence {row['confidence']:.0%}",
-        f"  {row['service']}: {row['current_plan']} -> {row['recommended_plan']}",
+        "  " + bill_line(e.mean.current_bill, e.upper.current_bill),
+        "  " + bill_line(e.mean.target_bill, e.upper.target_bill),
+    ]
+    target = {m.meter: m for m in e.mean.target_bill.meters}
+    for m in e.mean.current_bill.meters:
+        if not (m.charge or m.paused or (m.meter in target and target[m.meter].charge)):
+            continue
+        on_target = target.get(m.meter)
+        lines.append(
+            f"    {m.meter}: {_fmt(m.usage)} -> "
+            + ("paused" if m.paused else _money(m.charge))
+            + (" (credit)" if m.draws_credit else "")
+            + f" on {e.current.name}; "
+            + (_money(on_target.charge) if on_target else "not metered")
+            + (" (credit)" if on_target and on_target.draws_credit else "")
+            + f" on {e.target.name}"
+        )
+    return lines
+
+
+def describe(rec: Recommendation) -> str:
+    """A recommendation as a person reads it: why it exists, what it is worth, the data."""
+    e = rec.evidence
+    lines = [
+        rec.title,
+        f"  id {rec.id} | {rec.status} | priority {rec.priority} | confidence {rec.confidence:.0%}",
+        f"  {rec.subject}: {rec.current_plan} -> {rec.recommended_plan}",
         "",
-        f"Why: {row['reasoning']}",
+        f"Why: {rec.reasoning}",
         "",
         "What it is worth (this billing period):",
-        f"  cost now (price + overage so far)    {_money(row['current_cost'])}",
-        f"  projected cost on the current plan   {_money(row['projected_cost'])}",
-        f"  projected cost after the upgrade     {_money(row['upgraded_cost'])}",
-        f"  overage avoided                      {_money(row['overage_avoided'])}",
-        f"  revenue at risk avoided              {_money(row['revenue_at_risk'])}",
-        f"  ROI (mean)                           {_ratio(row['roi'])}",
+        f"  cost now (price + overage so far)    {_money(rec.current_cost)}",
+        f"  projected cost on the current plan   {_money(rec.projected_cost)}",
+        f"  projected cost after the upgrade     {_money(rec.upgraded_cost)}",
+        f"  overage avoided                      {_money(rec.overage_avoided)}",
+        "  revenue at risk avoided              "
+        + ("unknown" if e is not None and e.mean.revenue_unknown else _money(rec.revenue_at_risk)),
+        f"  ROI (mean)                           {rec.roi_text}",
         "  payback                              "
-        + ("n/a" if row["payback_days"] is None else f"{row['payback_days']:.1f} days"),
+        + ("n/a" if rec.payback_days is None else f"{rec.payback_days:.1f} days"),
     ]
-    advice = evidence.get("advice") or {}
-    upper = advice.get("upper") or {}
-    if upper:
-        lines.append(
-            f"  at the band's upper edge: overage avoided {_money(upper.get('overageAvoided'))}, "
-            f"revenue at risk {_money(upper.get('revenueAtRisk'))}, ROI {_ratio(upper.get('roi'))}"
-        )
-    if row.get("breach_at"):
-        lines.append(
-            f"  projected breach                     {row['breach_at']:%Y-%m-%d %H:%M} UTC"
-        )
+    if e is None:
+        lines += ["", "(evidence written by an older version: numbers above only)"]
+    else:
+        upper = e.upper
+        if not upper.revenue_unknown:
+            lines.append(
+                f"  at the band's upper edge: overage avoided {_money(upper.overage_avoided)}, "
+                f"revenue at risk {_money(upper.revenue_at_risk)}, ROI {_ratio(upper.roi)}"
+            )
+    if rec.breach_at:
+        lines.append(f"  projected breach                     {rec.breach_at:%Y-%m-%d %H:%M} UTC")
+    if e is None:
+        return "\n".join(lines + _history(rec))
+    if e.plan_mismatch:
+        lines += ["", f"Plan mismatch: {e.plan_mismatch}"]
+    lines += ["", "The bill on each plan (this period, forecast mean and upper edge):"]
+    lines += bill_lines(e)
     lines += ["", "The data and the formulas:"]
-    for metric, m in (evidence.get("metrics") or {}).items():
-        f = m.get("forecast") or {}
+    for m in e.meters:
+        f = m.forecast or {}
         window = f.get("window") or {}
         bt = f.get("backtest") or {}
-        cur = m.get("current") or {}
-        lines.append(f"  {metric} ({m.get('unit')}): {m.get('state')} - {m.get('stateReason')}")
+        cur = m.current
+        lines.append(f"  {m.meter} ({m.unit}): {m.state} - {m.state_reason}")
         lines.append(
             f"    data {window.get('from')} .. {window.get('to')} ({window.get('days')} days); "
             f"so far {_fmt(f.get('soFar'))}; forecast {f.get('method')}: {_fmt(f.get('mean'))} "
@@ -243,38 +124,39 @@ def describe(row: dict[str, Any]) -> str:
             )
         else:
             lines.append("    backtest: not enough history yet")
+        limit = None if cur.limit == float("inf") else cur.limit
         lines.append(
-            f"    current plan: limit {_fmt(cur.get('limit'))}, "
-            f"included {_fmt(cur.get('included'))}, "
-            f"overage ${_fmt(cur.get('overageRate'))}/{m.get('unit')}, "
-            f"{'hard (pauses)' if cur.get('hard') else 'soft (billed)'}"
-            + (", draws the usage credit" if cur.get("drawsCredit") else "")
+            f"    current plan: limit {_fmt(limit)}, "
+            f"included {_fmt(cur.included)}, "
+            f"overage ${_fmt(cur.overage_rate)}/{m.unit}, "
+            f"{'hard (pauses)' if cur.hard else 'soft (billed)'}"
+            + (", draws the usage credit" if cur.draws_credit else "")
         )
-    if advice:
-        b = evidence.get("business") or {}
-        current, target = advice["currentPlan"], advice["targetPlan"]
+    b = e.business
+    lines.append(
+        f"  plans: {e.current.name} {_money(e.current.monthly_price)} -> "
+        f"{e.target.name} {_money(e.target.monthly_price)} "
+        f"(dC {_money(e.target.monthly_price - e.current.monthly_price)}); "
+        f"revenue {_money(b.monthly_revenue)}/month, "
+        f"share {_ratio(b.revenue_share)}, degraded hours {_fmt(b.degraded_hours)}"
+    )
+    lines.append(
+        f"  pause probability {_ratio(e.mean.pause_probability)} (one pause for the account), "
+        f"hours degraded {_fmt(e.mean.hours_degraded)}; upgrade cost C "
+        f"{_money(e.mean.upgrade_cost)} (dC + overage new on the target); ROI = (OA + RaR - C) / C"
+    )
+    return "\n".join(lines + _history(rec))
+
+
+def _history(rec: Recommendation) -> list[str]:
+    lines = ["", "Review history:" if rec.review_history else "Review history: none yet"]
+    for h in rec.review_history:
         lines.append(
-            f"  plans: {current['name']} {_money(current['monthlyPrice'])} -> "
-            f"{target['name']} {_money(target['monthlyPrice'])} "
-            f"(dC {_money(advice.get('deltaCost'))}); "
-            f"revenue {_money(b.get('monthlyRevenue'))}/month, "
-            f"share {_ratio(b.get('revenueShare'))}, degraded hours {_fmt(b.get('degradedHours'))}"
+            f"  {h.at.isoformat(timespec='seconds')} {h.by}: {h.from_status} -> {h.to_status}"
+            + (f" ({h.reason})" if h.reason else "")
+            + (f": {h.note}" if h.note else "")
         )
-        mean = advice.get("mean") or {}
-        lines.append(
-            f"  pause probability {_ratio(mean.get('pauseProbability'))}, hours degraded "
-            f"{_fmt(mean.get('hoursDegraded'))}; upgrade cost C {_money(mean.get('upgradeCost'))} "
-            "(dC + overage new on the target); ROI = (OA + RaR - C) / C"
-        )
-    history = row.get("review_history") or []
-    lines += ["", "Review history:" if history else "Review history: none yet"]
-    for h in history:
-        lines.append(
-            f"  {h['at']} {h['by']}: {h['from']} -> {h['to']}"
-            + (f" ({h['reason']})" if h.get("reason") else "")
-            + (f": {h['note']}" if h.get("note") else "")
-        )
-    return "\n".join(lines)
+    return lines
 
 
 def backtest_lines(service: str, metric: str, f: Forecast) -> str:
@@ -300,32 +182,48 @@ def backtest_lines(service: str, metric: str, f: Forecast) -> str:
     return "\n".join([head, *(f" {line}" for line in table.splitlines())])
 
 
-def recommendation_table(rows: Sequence[dict[str, Any]]) -> str:
+def _roi_short(r: Recommendation) -> str:
+    return "unknown" if r.roi is None and r.roi_text != "n/a" else r.roi_text
+
+
+def recommendation_table(rows: Sequence[Recommendation]) -> str:
     if not rows:
         return "no recommendations"
     return formats.table(
         ("id", "status", "priority", "roi", "title"),
-        [(r["id"], r["status"], r["priority"], _ratio(r["roi"]), r["title"]) for r in rows],
+        [(r.id, r.status, r.priority, _roi_short(r), r.title) for r in rows],
         right=(3,),
     ).rstrip("\n")
 
 
-def recommendation_markdown(rows: Sequence[dict[str, Any]]) -> str:
+def bill_cell(r: Recommendation) -> str:
+    """The bill on the current plan -> the target, at the forecast's mean (upper edge)."""
+    e = r.evidence
+    if e is None:
+        return f"{_money(r.projected_cost)} -> {_money(r.upgraded_cost)}"
+    return (
+        f"{_money(e.mean.current_bill.total)} ({_money(e.upper.current_bill.total)}) -> "
+        f"{_money(e.mean.target_bill.total)} ({_money(e.upper.target_bill.total)})"
+    )
+
+
+def recommendation_markdown(rows: Sequence[Recommendation]) -> str:
     """The list for a GitHub job summary; stable and short when there is nothing."""
     if not rows:
         return "### Upgrade recommendations\n\nNo open recommendations.\n"
     lines = [
         "### Upgrade recommendations",
         "",
-        "| priority | status | recommendation | ROI | payback | breach | id |",
-        "|---|---|---|---:|---:|---|---|",
+        "| priority | status | recommendation | bill now -> after (upper edge) | ROI | payback "
+        "| breach | id |",
+        "|---|---|---|---|---:|---:|---|---|",
     ]
     for r in rows:
-        payback = "n/a" if r["payback_days"] is None else f"{r['payback_days']:.1f} d"
-        breach = f"{r['breach_at']:%Y-%m-%d}" if r.get("breach_at") else ""
+        payback = "n/a" if r.payback_days is None else f"{r.payback_days:.1f} d"
+        breach = f"{r.breach_at:%Y-%m-%d}" if r.breach_at else ""
         lines.append(
-            f"| {r['priority']} | {r['status']} | {r['title']} | {_ratio(r['roi'])} | {payback} "
-            f"| {breach} | `{r['id']}` |"
+            f"| {r.priority} | {r.status} | {r.title} | {bill_cell(r)} | {r.roi_text} "
+            f"| {payback} | {breach} | `{r.id}` |"
         )
     return "\n".join(lines) + "\n"
 
@@ -353,15 +251,17 @@ def run_summary(summary: RunSummary) -> str:
     for label, items in (
         (
             "created",
-            [f"{i} {a.service} -> {a.target.name} ({a.priority})" for i, a in summary.created],
+            [f"{i} {a.account} -> {a.target.name} ({a.priority})" for i, a in summary.created],
         ),
         (
             "refreshed",
-            [f"{i} {a.service} -> {a.target.name} ({a.priority})" for i, a in summary.refreshed],
+            [f"{i} {a.account} -> {a.target.name} ({a.priority})" for i, a in summary.refreshed],
         ),
-        ("snoozed", [f"{a.service} -> {a.target.name}" for a in summary.snoozed]),
+        ("snoozed", [f"{a.account} -> {a.target.name}" for a in summary.snoozed]),
         ("expired", list(summary.expired)),
         ("implemented", list(summary.implemented)),
+        ("superseded", list(summary.superseded)),
     ):
         lines.append(f"{label}: {len(items)}" + "".join(f"\n  {item}" for item in items))
+    lines += [f"note: {note}" for note in summary.notes]
     return "\n".join(lines)

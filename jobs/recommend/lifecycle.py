@@ -63,6 +63,7 @@ REASONS = frozenset(
         "plan-changed",  # the job saw limits.yaml's active plan become the target
         "condition-cleared",  # the job saw the condition gone for the expiry time
         "expired",  # the recommendation passed its expiry date
+        "superseded",  # a per-service recommendation replaced by its account's
     }
 )
 
@@ -91,6 +92,17 @@ class HistoryEntry:
             "note": self.note,
             "reason": self.reason,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, str | None]) -> HistoryEntry:
+        return cls(
+            datetime.fromisoformat(str(data["at"])),
+            str(data["by"]),
+            Status(str(data["from"])),
+            Status(str(data["to"])),
+            data.get("note"),
+            data.get("reason"),
+        )
 
 
 def require_actor(by: str, what: str = "recommendation") -> None:

@@ -20,9 +20,11 @@ def change_status(
     now: datetime,
     note: str | None = None,
     reason: str | None = None,
-) -> HistoryEntry:
-    """Apply ``action`` in one transaction; illegal transitions change nothing."""
+) -> tuple[str, HistoryEntry]:
+    """Apply ``action`` in one transaction; illegal transitions change nothing.
+    ``recommendation_id`` may be a short id (the start of one)."""
     require_actor(by, f"recommendation {recommendation_id}")
+    recommendation_id = store.resolve_id(conn, recommendation_id)
     with wrap_errors(f"{action} recommendation {recommendation_id}"), conn.transaction():
         current = store.current_status(conn, recommendation_id)
         entry = transition(
@@ -35,4 +37,4 @@ def change_status(
             what=f"recommendation {recommendation_id}",
         )
         store.record_transition(conn, recommendation_id, entry)
-    return entry
+    return recommendation_id, entry

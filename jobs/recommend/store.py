@@ -1,4 +1,8 @@
-"""SQL reads and writes of the recommendation job (queries in sql/queries/recommend.sql)."""
+"""SQL reads and writes of the recommendation job (queries in sql/queries/recommend.sql).
+
+Recommendations go in and come out as ``records.Recommendation``; the JSON columns are
+written from and read into its typed parts.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,18 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from jobs.collect.records import Purchase
 from jobs.db import wrap_errors
-from jobs.errors import MonitoringError
+from jobs.errors import AmbiguousId, RecommendationNotFound
 from jobs.model import AGGREGATION
 from jobs.queries import query
 from jobs.recommend.advice import Priority
+from jobs.recommend.cases import SeriesKey
 from jobs.recommend.lifecycle import Dismissal, HistoryEntry, Status
+from jobs.recommend.records import Evidence, Recommendation
 
-SeriesKey = tuple[str, str]  # (service, metric type)
-
-
-class RecommendationNotFound(MonitoringError):
-    """No recommendation has this id."""
+# A prefix shorter than this is refused: it would too often name several recommendations.
+MIN_PREFIX = 4
 
 
 def _aggregation_params() -> dict[str, list[str]]:
@@ -80,43 +84,65 @@ class OpenRecommendation:
 
 
 def open_recommendation(
-    conn: psycopg.Connection, service: str, plan: str
+    conn: psycopg.Connection, account: str, plan: str
 ) -> OpenRecommendation | None:
     """The open recommendation for this advice, locked for the rest of the transaction."""
-    rows = _rows(conn, "open_recommendation", {"service": service, "plan": plan})
+    rows = _rows(conn, "open_recommendation", {"account": account, "plan": plan})
     if not rows:
         return None
     row = rows[0]
     return OpenRecommendation(row["id"], Status(row["status"]), Priority(row["priority"]))
 
 
-def last_dismissal(conn: psycopg.Connection, service: str, plan: str) -> Dismissal | None:
-    rows = _rows(conn, "last_dismissal", {"service": service, "plan": plan})
+def last_dismissal(conn: psycopg.Connection, account: str, plan: str) -> Dismissal | None:
+    rows = _rows(conn, "last_dismissal", {"account": account, "plan": plan})
     if not rows:
         return None
     return Dismissal(rows[0]["dismissed_at"], Priority(rows[0]["priority"]))
 
 
-def _jsonb(values: dict[str, Any]) -> dict[str, Any]:
-    return values | {
-        key: Jsonb(values[key]) for key in ("current_usage", "projected_usage", "evidence")
+def _values(rec: Recommendation) -> dict[str, Any]:
+    return {
+        "id": rec.id,
+        "account": rec.account,
+        "service": rec.service,
+        "current_plan": rec.current_plan,
+        "recommended_plan": rec.recommended_plan,
+        "priority": rec.priority.value,
+        "title": rec.title,
+        "reasoning": rec.reasoning,
+        "current_usage": Jsonb(rec.current_usage),
+        "projected_usage": Jsonb(rec.projected_usage),
+        "breach_at": rec.breach_at,
+        "current_cost": rec.current_cost,
+        "projected_cost": rec.projected_cost,
+        "upgraded_cost": rec.upgraded_cost,
+        "overage_avoided": rec.overage_avoided,
+        "revenue_at_risk": rec.revenue_at_risk,
+        "roi": rec.roi,
+        "payback_days": rec.payback_days,
+        "confidence": rec.confidence,
+        "evidence": Jsonb(rec.evidence.to_json() if rec.evidence else rec.raw_evidence),
+        "expires_at": rec.expires_at,
+        "now": rec.last_seen_at,
     }
 
 
-def insert_recommendation(conn: psycopg.Connection, values: dict[str, Any]) -> str:
+def insert_recommendation(conn: psycopg.Connection, rec: Recommendation) -> str:
     with conn.cursor() as cur:
-        row = cur.execute(query("recommend", "insert_recommendation"), _jsonb(values)).fetchone()
+        row = cur.execute(query("recommend", "insert_recommendation"), _values(rec)).fetchone()
     assert row is not None
     return str(row[0])
 
 
-def refresh_recommendation(conn: psycopg.Connection, values: dict[str, Any]) -> None:
-    conn.execute(query("recommend", "refresh_recommendation"), _jsonb(values))
+def refresh_recommendation(conn: psycopg.Connection, rec: Recommendation) -> None:
+    conn.execute(query("recommend", "refresh_recommendation"), _values(rec))
 
 
 @dataclass(frozen=True)
 class OpenState:
     id: str
+    account: str | None
     service: str
     recommended_plan: str
     status: Status
@@ -128,6 +154,7 @@ def open_recommendations(conn: psycopg.Connection) -> list[OpenState]:
     return [
         OpenState(
             r["id"],
+            r["account"],
             r["service"],
             r["recommended_plan"],
             Status(r["status"]),
@@ -136,6 +163,44 @@ def open_recommendations(conn: psycopg.Connection) -> list[OpenState]:
         )
         for r in _rows(conn, "open_recommendations", {})
     ]
+
+
+def recent_purchases(conn: psycopg.Connection, since: datetime) -> list[Purchase]:
+    """The FOCUS purchase lines whose charge period ends after ``since``, newest first."""
+    with wrap_errors("reading purchases"), conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query("money", "recent_purchases"), {"since": since}).fetchall()
+    return [
+        Purchase(
+            r["provider"],
+            r["service_name"],
+            r["start"],
+            r["end"],
+            float(r["billed_cost"]),
+            float(r["effective_cost"]),
+        )
+        for r in rows
+    ]
+
+
+def resolve_id(conn: psycopg.Connection, given: str) -> str:
+    """The full id ``given`` names: itself, or the one id it is a prefix of (at least
+    MIN_PREFIX characters); RecommendationNotFound or AmbiguousId otherwise."""
+    given = given.strip()
+    with wrap_errors("finding a recommendation"):
+        ids = [r["id"] for r in _rows(conn, "resolve_id", {"id": given})]
+    if ids and ids[0] == given:
+        return given
+    if len(ids) == 1 and len(given) >= MIN_PREFIX:
+        return str(ids[0])
+    if len(ids) > 1:
+        shown = ", ".join(i[:12] for i in ids)
+        raise AmbiguousId(
+            f"id {given!r} matches several recommendations ({shown}): give more of it"
+        )
+    hint = (
+        f" (a short id needs at least {MIN_PREFIX} characters)" if len(given) < MIN_PREFIX else ""
+    )
+    raise RecommendationNotFound(f"no recommendation with id {given!r}{hint}")
 
 
 def current_status(conn: psycopg.Connection, recommendation_id: str) -> Status:
@@ -161,14 +226,50 @@ def record_transition(
     )
 
 
-def list_recommendations(conn: psycopg.Connection, statuses: list[str]) -> list[dict[str, Any]]:
+def _record(row: dict[str, Any]) -> Recommendation:
+    raw = row["evidence"] or {}
+    return Recommendation(
+        id=row["id"],
+        account=row["account"],
+        service=row["service"],
+        current_plan=row["current_plan"],
+        recommended_plan=row["recommended_plan"],
+        priority=Priority(row["priority"]),
+        status=Status(row["status"]),
+        title=row["title"],
+        reasoning=row["reasoning"],
+        current_usage=row["current_usage"],
+        projected_usage=row["projected_usage"],
+        breach_at=row["breach_at"],
+        current_cost=row["current_cost"],
+        projected_cost=row["projected_cost"],
+        upgraded_cost=row["upgraded_cost"],
+        overage_avoided=row["overage_avoided"],
+        revenue_at_risk=row["revenue_at_risk"],
+        roi=row["roi"],
+        payback_days=row["payback_days"],
+        confidence=row["confidence"],
+        evidence=Evidence.from_json(raw),
+        review_history=tuple(HistoryEntry.from_json(h) for h in row["review_history"]),
+        expires_at=row["expires_at"],
+        last_seen_at=row["last_seen_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        raw_evidence=raw,
+    )
+
+
+def list_recommendations(conn: psycopg.Connection, statuses: list[str]) -> list[Recommendation]:
     with wrap_errors("listing recommendations"):
-        return _rows(conn, "list_recommendations", {"statuses": statuses})
+        rows = _rows(conn, "recommendations", {"statuses": statuses, "id": None})
+    return [_record(r) for r in rows]
 
 
-def get_recommendation(conn: psycopg.Connection, recommendation_id: str) -> dict[str, Any]:
+def get_recommendation(conn: psycopg.Connection, given: str) -> Recommendation:
+    """The recommendation a full or short id names."""
+    recommendation_id = resolve_id(conn, given)
     with wrap_errors("reading a recommendation"):
-        rows = _rows(conn, "get_recommendation", {"id": recommendation_id})
+        rows = _rows(conn, "recommendations", {"statuses": [], "id": recommendation_id})
     if not rows:
-        raise RecommendationNotFound(f"no recommendation with id {recommendation_id!r}")
-    return rows[0]
+        raise RecommendationNotFound(f"no recommendation with id {given!r}")
+    return _record(rows[0])

@@ -14,7 +14,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import psycopg
 
@@ -23,15 +22,23 @@ from jobs.assessments import StoredAssessment
 from jobs.collect import store as collect_store
 from jobs.limits.model import LimitsFile
 from jobs.model import AGGREGATION, METRIC_TYPES, SERVICES, canonical_unit
-from jobs.recommend import engine
+from jobs.recommend import money as money_read
 from jobs.recommend import store as recommend_store
-from jobs.recommend.cases import service_cases
+from jobs.recommend.assess import series_input
+from jobs.recommend.cases import account_cases
 from jobs.recommend.forecast import Forecast, forecast
 from jobs.recommend.lifecycle import OPEN
+from jobs.recommend.money import Money
+from jobs.recommend.records import Recommendation
 from jobs.usage import BillingPeriod, period_usage
 
 COST_METRIC = "COST_USD"
-REQUIRED_TABLES = ("InfrastructureMetric", "UsageAssessment", "UpgradeRecommendation")
+REQUIRED_TABLES = (
+    "InfrastructureMetric",
+    "UsageAssessment",
+    "UpgradeRecommendation",
+    "PlanPurchase",
+)
 
 
 @dataclass(frozen=True)
@@ -64,28 +71,13 @@ class SeriesView:
 
 
 @dataclass(frozen=True)
-class OpenRecommendation:
-    id: str
-    service: str
-    current_plan: str
-    recommended_plan: str
-    priority: str
-    status: str
-    title: str
-    roi: float | None
-    payback_days: float | None
-    overage_avoided: float
-    revenue_at_risk: float
-    breach_at: datetime | None
-
-
-@dataclass(frozen=True)
 class ReportData:
     now: datetime
     period: BillingPeriod
     series: tuple[SeriesView, ...]
-    recommendations: tuple[OpenRecommendation, ...]
+    recommendations: tuple[Recommendation, ...]
     costs: dict[str, float]  # service -> USD so far this period
+    money: Money  # plan mismatches and budget outlooks
 
 
 def _order(services: list[str]) -> Callable[[tuple[str, str]], tuple[int, int]]:
@@ -98,23 +90,6 @@ def _order(services: list[str]) -> Callable[[tuple[str, str]], tuple[int, int]]:
         return (rank[series[0]], METRIC_TYPES.index(series[1]))
 
     return key
-
-
-def _recommendation(row: dict[str, Any]) -> OpenRecommendation:
-    return OpenRecommendation(
-        id=row["id"],
-        service=row["service"],
-        current_plan=row["current_plan"],
-        recommended_plan=row["recommended_plan"],
-        priority=row["priority"],
-        status=row["status"],
-        title=row["title"],
-        roi=row["roi"],
-        payback_days=row["payback_days"],
-        overage_avoided=float(row["overage_avoided"]),
-        revenue_at_risk=float(row["revenue_at_risk"]),
-        breach_at=row["breach_at"],
-    )
 
 
 def gather(
@@ -130,10 +105,11 @@ def gather(
         stored = {a.key: a for a in assessments.read_period(conn, period)}
         open_rows = recommend_store.list_recommendations(conn, sorted(s.value for s in OPEN))
         usage = period_usage(conn, period)
+        money = money_read.read(conn, limits, now)
 
     limited: dict[tuple[str, str], tuple[str, LimitLines | None]] = {}
-    for case in service_cases(limits):
-        for metric, terms in case.current.metrics.items():
+    for case in account_cases(limits):
+        for (service, metric), terms in case.current.metrics.items():
             lines = (
                 LimitLines(
                     terms.terms.limit,
@@ -144,7 +120,7 @@ def gather(
                 if terms.alerting and math.isfinite(terms.terms.limit)
                 else None
             )
-            limited[(case.service, metric)] = (case.current.plan.name, lines)
+            limited[(service, metric)] = (case.current.price.name, lines)
     plans = {s.service: s.plan for s in limits.services}
     keys = {k for k in limited if limited[k][1] is not None} | {
         k for k in points if k[1] != COST_METRIC
@@ -153,7 +129,7 @@ def gather(
     series = []
     order = _order(list(plans))
     for service, metric in sorted(keys, key=order):
-        fitted = engine.series_input(daily.get((service, metric), []), metric, period, today)
+        fitted = series_input(daily.get((service, metric), []), metric, period, today)
         predicted = (
             forecast(fitted[0], so_far=fitted[1], as_of=fitted[2], period_end=period.end)
             if fitted
@@ -177,6 +153,7 @@ def gather(
         now=now,
         period=period,
         series=tuple(series),
-        recommendations=tuple(_recommendation(r) for r in open_rows),
+        recommendations=tuple(open_rows),
+        money=money,
         costs=dict(sorted(costs.items(), key=lambda item: order((item[0], COST_METRIC)))),
     )

@@ -9,6 +9,7 @@ from html import escape
 
 from jobs.limits.quantities import approximate, describe
 from jobs.recommend.evaluation import State
+from jobs.recommend.explain import bill_cell
 from jobs.report import charts
 from jobs.report.data import SeriesView
 from jobs.report.summary import (
@@ -21,6 +22,7 @@ from jobs.report.summary import (
     money,
     payback,
     percent,
+    revenue_text,
     title,
     usage_text,
 )
@@ -106,6 +108,7 @@ def _recommendations(summary: Summary) -> str:
             "priority",
             "recommendation",
             "status",
+            "bill now -> after (upper edge)",
             "ROI",
             "payback",
             "overage avoided",
@@ -115,18 +118,19 @@ def _recommendations(summary: Summary) -> str:
         (
             [
                 _state(r.priority) if r.priority == "CRITICAL" else escape(r.priority),
-                f"{escape(r.title)}<br><small>{escape(r.service)}: {escape(r.current_plan)} "
+                f"{escape(r.title)}<br><small>{escape(r.subject)}: {escape(r.current_plan)} "
                 f"&rarr; {escape(r.recommended_plan)} &middot; <code>{escape(r.id)}</code></small>",
                 escape(r.status),
-                escape(percent(r.roi)),
+                escape(bill_cell(r)),
+                escape(r.roi_text),
                 escape(payback(r.payback_days)),
                 escape(money(r.overage_avoided)),
-                escape(money(r.revenue_at_risk)),
+                escape(revenue_text(r)),
                 escape(day(r.breach_at)),
             ]
             for r in summary.recommendations
         ),
-        numeric={3, 4, 5, 6},
+        numeric={4, 5, 6},
     )
 
 

@@ -12,7 +12,9 @@ from datetime import datetime
 
 from jobs.limits.quantities import approximate, describe
 from jobs.recommend.evaluation import State
-from jobs.report.data import OpenRecommendation, ReportData, SeriesView
+from jobs.recommend.explain import bill_cell, bill_line
+from jobs.recommend.records import Recommendation
+from jobs.report.data import ReportData, SeriesView
 
 SEVERITY_ORDER = (State.CRITICAL, State.WARNING, State.NO_DATA, State.OK)
 PRIORITY_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
@@ -46,7 +48,7 @@ class Summary:
     spend: float
 
     @property
-    def recommendations(self) -> tuple[OpenRecommendation, ...]:
+    def recommendations(self) -> tuple[Recommendation, ...]:
         return self.data.recommendations
 
 
@@ -74,7 +76,7 @@ def summarize(data: ReportData) -> Summary:
     lines.sort(key=lambda line: rank[line.state])
     states = Counter(line.state for line in lines)
     breaches = Counter(line.breach for line in lines if line.breach)
-    priorities = Counter(r.priority for r in data.recommendations)
+    priorities = Counter(r.priority.value for r in data.recommendations)
     return Summary(
         data=data,
         lines=tuple(lines),
@@ -104,6 +106,13 @@ def day(moment: datetime | None) -> str:
 
 def payback(days: float | None) -> str:
     return "n/a" if days is None else f"{days:,.1f} days"
+
+
+def revenue_text(r: Recommendation) -> str:
+    """Revenue at risk, or "unknown" when a pause is at stake but no revenue is set."""
+    if r.evidence is not None and r.evidence.mean.revenue_unknown:
+        return "unknown"
+    return money(r.revenue_at_risk)
 
 
 def usage_text(line: SeriesLine) -> str:
@@ -160,6 +169,12 @@ def bullets(summary: Summary) -> list[str]:
         + f"; overage avoided {money(summary.overage_avoided)}, revenue at risk "
         f"{money(summary.revenue_at_risk)}",
         f"Spend so far this period: {money(summary.spend)}",
+        *(f"Plan mismatch: {m.message}" for m in summary.data.money.mismatches),
+        *(
+            f"Bill of {b.account} this period: {bill_line(b.mean, b.upper)}"
+            for b in summary.data.money.bills
+        ),
+        *(f"Budget: {b.message}" for b in summary.data.money.budgets),
     ]
 
 
@@ -203,14 +218,14 @@ def markdown(summary: Summary) -> str:
     if summary.recommendations:
         out += [
             "",
-            "| priority | recommendation | status | ROI | payback | overage avoided "
-            "| revenue at risk |",
-            "|---|---|---|---|---|---|---|",
+            "| priority | recommendation | status | bill now -> after (upper edge) | ROI "
+            "| payback | overage avoided | revenue at risk |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         out += [
-            f"| {r.priority} | {_cell(r.title)} | {r.status} | {percent(r.roi)} "
-            f"| {payback(r.payback_days)} | {money(r.overage_avoided)} "
-            f"| {money(r.revenue_at_risk)} |"
+            f"| {r.priority} | {_cell(r.title)} | {r.status} | {bill_cell(r)} "
+            f"| {_cell(r.roi_text)} | {payback(r.payback_days)} | {money(r.overage_avoided)} "
+            f"| {revenue_text(r)} |"
             for r in summary.recommendations
         ]
     return "\n".join(out) + "\n\n"

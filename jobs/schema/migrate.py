@@ -113,7 +113,7 @@ def row_count(conn: psycopg.Connection, schema: str, table: str) -> int:
 
 
 @dataclass(frozen=True)
-class Plan:
+class MigrationPlan:
     """What ``apply`` would do to one object; ``blocker`` says why it must not."""
 
     exists: bool
@@ -135,20 +135,20 @@ class Plan:
         return "; ".join(c.description for c in self.changes) or "no change"
 
 
-def _plan(conn: psycopg.Connection, spec: ObjectSpec, allow_data_loss: bool) -> Plan:
+def _plan(conn: psycopg.Connection, spec: ObjectSpec, allow_data_loss: bool) -> MigrationPlan:
     found = catalog.find(conn, spec.schema, spec.name, spec.kind)
     if found is None:
-        return Plan(exists=False, changes=())
+        return MigrationPlan(exists=False, changes=())
     changes = tuple(diff_shapes(spec.name, found.shape, desired_shape(conn, spec)))
     risky = [c for c in changes if c.action is not Action.IN_PLACE]
     if not risky:
-        return Plan(exists=True, changes=changes)
+        return MigrationPlan(exists=True, changes=changes)
     what = "; ".join(c.description for c in risky)
     if spec.kind is ObjectKind.ENUM:
         users = catalog.type_dependents(conn, found.oid)
         if users:
             used_by = ", ".join(f'{s}."{r}".{c}' for s, r, c in users)
-            return Plan(
+            return MigrationPlan(
                 exists=True,
                 changes=changes,
                 blocker=(
@@ -157,7 +157,7 @@ def _plan(conn: psycopg.Connection, spec: ObjectSpec, allow_data_loss: bool) -> 
                     "and rebuild the type by hand (docs/schema.md)"
                 ),
             )
-        return Plan(exists=True, changes=changes)
+        return MigrationPlan(exists=True, changes=changes)
     rows = row_count(conn, spec.schema, spec.name)
     blocker = None
     if rows and not allow_data_loss:
@@ -165,12 +165,14 @@ def _plan(conn: psycopg.Connection, spec: ObjectSpec, allow_data_loss: bool) -> 
             f'{spec.schema}."{spec.name}" holds {rows} rows and this change loses data ({what}); '
             "refused: set the stack config allowDataLoss to true to allow it"
         )
-    return Plan(exists=True, changes=changes, rows=rows, blocker=blocker)
+    return MigrationPlan(exists=True, changes=changes, rows=rows, blocker=blocker)
 
 
-def plan(conn: psycopg.Connection, spec: ObjectSpec, allow_data_loss: bool = False) -> Plan:
+def plan(
+    conn: psycopg.Connection, spec: ObjectSpec, allow_data_loss: bool = False
+) -> MigrationPlan:
     """What ``apply`` would change, computed in a transaction that is rolled back."""
-    result: Plan | None = None
+    result: MigrationPlan | None = None
     with _migration(conn, spec, "plan"):
         result = _plan(conn, spec, allow_data_loss)
         raise psycopg.Rollback()
@@ -182,7 +184,7 @@ def plan(conn: psycopg.Connection, spec: ObjectSpec, allow_data_loss: bool = Fal
 class Applied:
     shape: Shape
     adopted: bool = False
-    plan: Plan | None = None
+    plan: MigrationPlan | None = None
 
 
 def create(conn: psycopg.Connection, spec: ObjectSpec) -> Applied:

@@ -51,6 +51,7 @@ SCHEMA_PLAN: tuple[SchemaObject, ...] = (
     SchemaObject("CollectionRun", ObjectKind.TABLE),
     SchemaObject("UsageAssessment", ObjectKind.TABLE),
     SchemaObject("NotificationLog", ObjectKind.TABLE),
+    SchemaObject("PlanPurchase", ObjectKind.TABLE),
 )
 
 ENUM_NAMES = tuple(o.name for o in SCHEMA_PLAN if o.kind is ObjectKind.ENUM)

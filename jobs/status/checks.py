@@ -23,6 +23,7 @@ from typing import Any
 from jobs.assessments import StoredAssessment
 from jobs.limits.quantities import approximate, describe
 from jobs.recommend.evaluation import State
+from jobs.recommend.money import NO_MONEY, Money
 from jobs.usage import BillingPeriod
 
 SHOWN_KEYS = 3  # limit keys named per kind of difference before "and N more"
@@ -140,6 +141,7 @@ class Findings:
     last_run: RunState | Unavailable | None
     assessments: tuple[StoredAssessment, ...] | Unavailable
     notifications: NotificationsState | Unavailable | None = None  # None: not read
+    money: Money | Unavailable = NO_MONEY
 
 
 @dataclass(frozen=True)
@@ -368,6 +370,17 @@ def _notifications(state: NotificationsState | Unavailable | None) -> list[Check
     return checks
 
 
+def _money(money: Money | Unavailable) -> list[Check]:
+    """A plan paid for that limits.yaml does not name warns; so does a budget whose forecast
+    reaches it (the band's edge: warn; the mean or money spent: FAIL, as CRITICAL)."""
+    if isinstance(money, Unavailable):
+        return [_unavailable("plans", money)]
+    checks = [Check("plans", Level.WARN, m.message) for m in money.mismatches]
+    level = {State.OK: Level.OK, State.WARNING: Level.WARN, State.CRITICAL: Level.FAIL}
+    checks += [Check("budgets", level[b.state], b.message) for b in money.budgets]
+    return checks
+
+
 def judge(findings: Findings, stale_after: timedelta) -> Verdict:
     checks = [
         *_schema(findings.objects),
@@ -376,6 +389,7 @@ def judge(findings: Findings, stale_after: timedelta) -> Verdict:
         *_last_run(findings.last_run),
         *_services(findings.assessments),
         *_notifications(findings.notifications),
+        *_money(findings.money),
     ]
     return Verdict(findings, stale_after, tuple(checks))
 
@@ -510,5 +524,32 @@ def as_json(verdict: Verdict) -> dict[str, Any]:
                     "abandoned": [_delivery_json(d) for d in n.abandoned],
                 }
             ),
+        ),
+        "plans": _section(
+            f.money,
+            lambda m: [
+                {
+                    "account": x.account,
+                    "filePlan": x.file_plan,
+                    "paidPlan": x.paid_plan,
+                    "purchase": x.purchase.service_name,
+                }
+                for x in m.mismatches
+            ],
+        ),
+        "budgets": _section(
+            f.money,
+            lambda m: [
+                {
+                    "budget": b.budget.label,
+                    "monthlyUsd": b.budget.monthly_usd,
+                    "spent": b.spent,
+                    "forecast": b.mean,
+                    "lower": b.lower,
+                    "upper": b.upper,
+                    "state": b.state.value,
+                }
+                for b in m.budgets
+            ],
         ),
     }

@@ -19,6 +19,7 @@ from jobs.limits import store as limits_store
 from jobs.limits.changes import Action, compare
 from jobs.limits.model import LimitsFile, key_label
 from jobs.queries import query
+from jobs.recommend import money
 from jobs.schema import migrate
 from jobs.schema.plan import SCHEMA_PLAN
 from jobs.status.checks import (
@@ -146,4 +147,5 @@ def gather(
             lambda: tuple(assessments.read_period(conn, period)),
         ),
         notifications=_section(conn, "NotificationLog", missing, lambda: _notifications(conn, now)),
+        money=_section(conn, "PlanPurchase", missing, lambda: money.read(conn, limits, now)),
     )

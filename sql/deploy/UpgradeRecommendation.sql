@@ -7,6 +7,10 @@
 CREATE TABLE "UpgradeRecommendation" (
     "id"                   TEXT NOT NULL DEFAULT gen_random_uuid()::text,
     "service"              "InfrastructureService" NOT NULL,
+    -- The vendor account (limits.yaml `accounts`) the advice is for: one plan decision for
+    -- all its services; "service" is then the one whose limit comes first. NULL on rows
+    -- written when advice was per service.
+    "account"              TEXT,
     "currentPlan"          TEXT NOT NULL,
     "recommendedPlan"      TEXT NOT NULL,
     "priority"             "RecommendationPriority" NOT NULL DEFAULT 'MEDIUM',
@@ -52,3 +56,8 @@ CREATE INDEX "UpgradeRecommendation_status_priority_idx"
 CREATE UNIQUE INDEX "UpgradeRecommendation_service_recommendedPlan_open_key"
     ON "UpgradeRecommendation" ("service", "recommendedPlan")
     WHERE "status" IN ('PENDING', 'REVIEWED', 'APPROVED');
+
+-- At most one open recommendation per account and target plan.
+CREATE UNIQUE INDEX "UpgradeRecommendation_account_recommendedPlan_open_key"
+    ON "UpgradeRecommendation" ("account", "recommendedPlan")
+    WHERE "status" IN ('PENDING', 'REVIEWED', 'APPROVED') AND "account" IS NOT NULL;

@@ -84,3 +84,15 @@ SET "lastAttemptAt" = EXCLUDED."lastAttemptAt",
 INSERT INTO "CollectionRun"
     (id, "startedAt", "finishedAt", status, "trigger", "rowsWritten", sources)
 VALUES (%(id)s, %(started)s, %(finished)s, %(status)s, %(trigger)s, %(rows_written)s, %(sources)s);
+
+-- name: upsert_purchase
+-- A FOCUS purchase line (the plan paid for); the same line imported again updates in place.
+INSERT INTO "PlanPurchase" (
+    provider, "serviceName", "periodStart", "periodEnd", "billedCost", "effectiveCost", source
+) VALUES (
+    %(provider)s, %(service_name)s, %(start)s, %(end)s, %(billed)s, %(effective)s, %(source)s
+)
+ON CONFLICT (provider, "serviceName", "periodStart") DO UPDATE SET
+    "periodEnd" = EXCLUDED."periodEnd", "billedCost" = EXCLUDED."billedCost",
+    "effectiveCost" = EXCLUDED."effectiveCost", source = EXCLUDED.source,
+    "updatedAt" = timezone('UTC', now());

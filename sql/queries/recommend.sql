@@ -75,7 +75,7 @@ ON CONFLICT (service, "metricType", "periodStart") DO UPDATE SET
 -- name: open_recommendation
 SELECT id, status::text AS status, priority::text AS priority
 FROM "UpgradeRecommendation"
-WHERE service = %(service)s AND "recommendedPlan" = %(plan)s
+WHERE account = %(account)s AND "recommendedPlan" = %(plan)s
   AND status IN ('PENDING', 'REVIEWED', 'APPROVED')
 FOR UPDATE;
 
@@ -88,18 +88,19 @@ SELECT priority::text AS priority,
            WHERE entry ->> 'to' = 'DISMISSED'
        ), "updatedAt") AS dismissed_at
 FROM "UpgradeRecommendation"
-WHERE service = %(service)s AND "recommendedPlan" = %(plan)s AND status = 'DISMISSED'
+WHERE account = %(account)s AND "recommendedPlan" = %(plan)s AND status = 'DISMISSED'
 ORDER BY dismissed_at DESC
 LIMIT 1;
 
 -- name: insert_recommendation
 INSERT INTO "UpgradeRecommendation" (
-    service, "currentPlan", "recommendedPlan", priority, status, title, reasoning,
+    account, service, "currentPlan", "recommendedPlan", priority, status, title, reasoning,
     "currentUsage", "projectedUsage", "projectedBreachAt", "currentMonthlyCost",
     "projectedMonthlyCost", "upgradedMonthlyCost", "overageAvoided", "revenueAtRisk", roi,
     "paybackDays", confidence, evidence, "expiresAt", "lastSeenAt"
 ) VALUES (
-    %(service)s, %(current_plan)s, %(recommended_plan)s, %(priority)s, 'PENDING', %(title)s,
+    %(account)s, %(service)s, %(current_plan)s, %(recommended_plan)s, %(priority)s, 'PENDING',
+    %(title)s,
     %(reasoning)s, %(current_usage)s, %(projected_usage)s, %(breach_at)s, %(current_cost)s,
     %(projected_cost)s, %(upgraded_cost)s, %(overage_avoided)s, %(revenue_at_risk)s, %(roi)s,
     %(payback_days)s, %(confidence)s, %(evidence)s, %(expires_at)s, %(now)s
@@ -120,7 +121,7 @@ UPDATE "UpgradeRecommendation" SET
 WHERE id = %(id)s;
 
 -- name: open_recommendations
-SELECT id, service::text AS service, "recommendedPlan" AS recommended_plan,
+SELECT id, account, service::text AS service, "recommendedPlan" AS recommended_plan,
        status::text AS status, "lastSeenAt" AS last_seen_at, "expiresAt" AS expires_at
 FROM "UpgradeRecommendation"
 WHERE status IN ('PENDING', 'REVIEWED', 'APPROVED')
@@ -138,19 +139,9 @@ UPDATE "UpgradeRecommendation" SET
     "updatedAt" = timezone('UTC', now())
 WHERE id = %(id)s;
 
--- name: list_recommendations
-SELECT id, service::text AS service, "currentPlan" AS current_plan,
-       "recommendedPlan" AS recommended_plan, priority::text AS priority,
-       status::text AS status, title, roi, "paybackDays" AS payback_days,
-       "overageAvoided" AS overage_avoided, "revenueAtRisk" AS revenue_at_risk,
-       "projectedBreachAt" AS breach_at, "updatedAt" AS updated_at
-FROM "UpgradeRecommendation"
-WHERE status::text = ANY(%(statuses)s)
-ORDER BY CASE priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2 ELSE 3 END,
-         "updatedAt" DESC;
-
--- name: get_recommendation
-SELECT id, service::text AS service, "currentPlan" AS current_plan,
+-- name: recommendations
+-- Whole rows: the ones with one of %(statuses)s, or the one with %(id)s.
+SELECT id, account, service::text AS service, "currentPlan" AS current_plan,
        "recommendedPlan" AS recommended_plan, priority::text AS priority,
        status::text AS status, title, reasoning, "currentUsage" AS current_usage,
        "projectedUsage" AS projected_usage, "projectedBreachAt" AS breach_at,
@@ -160,4 +151,13 @@ SELECT id, service::text AS service, "currentPlan" AS current_plan,
        evidence, "reviewHistory" AS review_history, "expiresAt" AS expires_at,
        "lastSeenAt" AS last_seen_at, "createdAt" AS created_at, "updatedAt" AS updated_at
 FROM "UpgradeRecommendation"
-WHERE id = %(id)s;
+WHERE status::text = ANY(%(statuses)s) OR id = %(id)s
+ORDER BY CASE priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2 ELSE 3 END,
+         "updatedAt" DESC;
+
+-- name: resolve_id
+-- The ids a full id or a prefix of one (`show 78b75bab`) names; more than one: ambiguous.
+SELECT id FROM "UpgradeRecommendation"
+WHERE id = %(id)s OR (length(%(id)s) >= 4 AND starts_with(id, %(id)s))
+ORDER BY id = %(id)s DESC, id
+LIMIT 5;

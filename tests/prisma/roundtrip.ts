@@ -213,6 +213,7 @@ async function writeRecommendations(): Promise<{ deleted: string; duplicateOpen:
         ],
         ...(full
           ? {
+              account: `team-${i}`,
               projectedBreachAt: new Date(NOVEMBER + 20 * 24 * HOUR + 999),
               roi: -0.25,
               paybackDays: 12.5,

@@ -106,6 +106,10 @@ def put_source(
         )
 
 
+# The accounts of limits.yaml, by the vendor prefix of their plans.
+ACCOUNTS = {"vercel": "vercel-team", "neon": "neon", "upstash": "upstash"}
+
+
 def put_recommendation(
     dsn: str,
     *,
@@ -114,23 +118,27 @@ def put_recommendation(
     target: str = "vercel-pro",
     priority: str = "HIGH",
     overage_avoided: float = 30.0,
+    account: str | None = None,
 ) -> str:
+    """A recommendation of ``account`` (default: the account limits.yaml puts ``service`` in)."""
+    account = account or ACCOUNTS[current.split("-")[0]]
     evidence: dict[str, Any] = {"metrics": {}}
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
             """
-            INSERT INTO "UpgradeRecommendation" (service, "currentPlan", "recommendedPlan",
-                priority, title, reasoning, "overageAvoided", confidence, evidence,
-                "projectedMonthlyCost", "upgradedMonthlyCost", "lastSeenAt")
-            VALUES (%s, %s, %s, %s, %s, %s, %s, 0.8, %s, 50, 20, %s)
+            INSERT INTO "UpgradeRecommendation" (account, service, "currentPlan",
+                "recommendedPlan", priority, title, reasoning, "overageAvoided", confidence,
+                evidence, "projectedMonthlyCost", "upgradedMonthlyCost", "lastSeenAt")
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0.8, %s, 50, 20, %s)
             RETURNING id
             """,
             [
+                account,
                 service,
                 current,
                 target,
                 priority,
-                f"Upgrade {service} from {current} to {target}",
+                f"Upgrade {account} from {current} to {target}",
                 "bandwidth will pass the hard limit before period end",
                 overage_avoided,
                 Jsonb(evidence),

@@ -119,6 +119,9 @@ class Workload:
                 charge(day, "Function Invocations", 3_000 + 10 * n, "Invocations", 0.01),
             ]
             apis.deployments.append(deployment(f"dpl_{n}", day + timedelta(hours=9), 60 + n))
+        # The team's plan as a purchase line (no quantity, no unit), as Vercel bills Pro.
+        pro = charge(self.days[0], "Pro", 0, "", 20.0, category="Purchase")
+        apis.charges.append(pro | {"ConsumedQuantity": None, "ConsumedUnit": None})
         apis.neon_consumption = [
             {
                 "project_id": NEON_PROJECT,

@@ -104,4 +104,5 @@ class FocusFile:
             windows=len({(r.source, r.start) for r in rows}),
             unmapped=totals.unmapped,
             notes=totals.notes(),
+            purchases=totals.purchases,
         )

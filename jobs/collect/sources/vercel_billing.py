@@ -39,6 +39,7 @@ class VercelBilling:
             complete_through=plan.complete_through,
             unmapped=totals.unmapped,
             notes=totals.notes(),
+            purchases=totals.purchases,
         )
 
 

@@ -1,0 +1,2 @@
+-- Revert table "PlanPurchase".
+DROP TABLE "PlanPurchase";
