@@ -35,7 +35,7 @@ METRICS_ALLOWED = (
     "MEMORY_GB_HOURS, COMPUTE_HOURS, LATENCY_MS, COST_USD, READ_OPERATIONS, WRITE_OPERATIONS, "
     "EVENTS, BUILDS"
 )
-TOP = "thresholds, business, sources, plans, services, limits"
+TOP = "thresholds, business, sources, plans, services, limits, accounts, budgets"
 ROW_KEYS = (
     "service, metric, plan, limit, included, overage, hard, warning, critical, resolve, source"
 )
@@ -77,7 +77,7 @@ VARIANTS = [
     Variant(
         "unknown top-level key",
         append("extra: 1\n"),
-        (f"F:14: extra: unknown key; allowed: {TOP}, accounts, budgets",),
+        (f"F:14: extra: unknown key; allowed: {TOP}",),
     ),
     Variant(
         "unknown key in a row, with a suggestion",
