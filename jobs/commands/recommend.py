@@ -136,7 +136,13 @@ def _backtest(args: argparse.Namespace) -> int:
             if fitted is None:
                 rows.append(f"{case.service} {metric}: no data")
                 continue
-            f = forecast(fitted[0], so_far=fitted[1], as_of=fitted[2], period_end=period.end)
+            f = forecast(
+                fitted[0],
+                so_far=fitted[1],
+                as_of=fitted[2],
+                period_start=period.start,
+                period_end=period.end,
+            )
             rows.append(explain.backtest_lines(case.service, metric, f))
     print("\n".join(rows) if rows else "no series to backtest")
     return 0

@@ -116,7 +116,13 @@ def assess(
         key = (case.service, metric_type)
         fitted = series_input(daily.get(key, []), metric_type, period, today)
         prediction = (
-            forecast(fitted[0], so_far=fitted[1], as_of=fitted[2], period_end=period.end)
+            forecast(
+                fitted[0],
+                so_far=fitted[1],
+                as_of=fitted[2],
+                period_start=period.start,
+                period_end=period.end,
+            )
             if fitted
             else None
         )

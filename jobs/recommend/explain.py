@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from jobs.recommend import advice as advice_rules
 from jobs.recommend.advice import Advice, Business
-from jobs.recommend.forecast import Forecast
+from jobs.recommend.forecast import Forecast, band_text
 from jobs.usage import BillingPeriod
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ def forecast_evidence(f: Forecast) -> dict[str, Any]:
         "upper": f.upper,
         "sigma": f.sigma,
         "band": "80%",
+        "bandReliability": f.band.to_json(),
         "backtest": f.backtest.to_json() if f.backtest else None,
         "candidates": [b.to_json() for b in f.candidates],
     }
@@ -68,11 +69,20 @@ def reasoning(a: Advice, drivers: Sequence[Assessment]) -> str:
         limit = d.terms.terms.limit
         breach = d.breach_at
         kind = "hard limit" if d.terms.terms.hard else "allowance"
+        # A rule that fires on the band's upper edge says how often that edge held.
+        upper_only = (
+            breach is None
+            and math.isfinite(limit)
+            and d.forecast.breach_at(limit, upper=True) is not None
+        )
         parts.append(
             f"{d.metric_type} is at {d.so_far:,.4g} {d.terms.unit} and heads for "
-            f"{d.forecast.mean:,.4g} (80% band {d.forecast.lower:,.4g} to {d.forecast.upper:,.4g}) "
-            f"by {d.forecast.period_end:%Y-%m-%d}, against a {kind} of "
-            f"{limit:,.4g}" + (f", reached around {breach:%Y-%m-%d}" if breach else "") + "."
+            f"{d.forecast.mean:,.4g} ({d.forecast.band.text()}: {d.forecast.lower:,.4g} to "
+            f"{d.forecast.upper:,.4g}) by {d.forecast.period_end:%Y-%m-%d}, against a {kind} of "
+            f"{limit:,.4g}"
+            + (f", reached around {breach:%Y-%m-%d}" if breach else "")
+            + (", reached only at the band's upper edge" if upper_only else "")
+            + "."
         )
     m = a.mean
     parts.append(
@@ -97,12 +107,13 @@ def _first_breach(drivers: Sequence[Assessment], *, hard_only: bool) -> datetime
 
 def confidence(drivers: Sequence[Assessment]) -> float:
     """How much the numbers can be trusted: the weakest driving forecast's measured band
-    coverage (0.5 when it has no backtest yet), scaled down below four weeks of data."""
+    coverage (0.5 before it is measured), scaled down below four weeks of data."""
     scores = []
     for d in drivers:
         if d.forecast is None:
             continue
-        coverage = d.forecast.backtest.coverage if d.forecast.backtest else 0.5
+        measured = d.forecast.band.coverage
+        coverage = 0.5 if measured is None else measured
         scores.append(min(1.0, d.forecast.points / 28) * coverage)
     return round(min(scores), 3) if scores else 0.0
 
@@ -234,11 +245,12 @@ def describe(row: dict[str, Any]) -> str:
             f"so far {_fmt(f.get('soFar'))}; forecast {f.get('method')}: {_fmt(f.get('mean'))} "
             f"(80% band {_fmt(f.get('lower'))} .. {_fmt(f.get('upper'))})"
         )
+        lines.append(f"    {band_text(f.get('bandReliability'))}")
         if bt:
             lines.append(
-                f"    backtest over {bt.get('origins')} origins: MAE {_fmt(bt.get('mae'))}, "
-                f"MASE {_fmt(bt.get('mase'))}, MAPE {_fmt(bt.get('mape'))}%, "
-                f"band coverage {_ratio(bt.get('coverage'))}"
+                f"    backtest of the period-end value over {bt.get('origins')} origins: "
+                f"MAE {_fmt(bt.get('mae'))}, MAPE {_fmt(bt.get('mape'))}%, "
+                f"MAE vs the baseline {_ratio(bt.get('relativeMae'))}"
             )
         else:
             lines.append("    backtest: not enough history yet")
@@ -278,15 +290,21 @@ def describe(row: dict[str, Any]) -> str:
 
 def backtest_lines(service: str, metric: str, f: Forecast) -> str:
     """One series: the chosen method and every candidate's measured errors."""
-    head = f"{service} {metric}: {f.points} days ({f.first_day} .. {f.last_day}), chosen {f.method}"
+    head = (
+        f"{service} {metric}: {f.points} days ({f.first_day} .. {f.last_day}), chosen {f.method}; "
+        f"period end {f.mean:,.4g} ({f.band.text()}: {f.lower:,.4g} to {f.upper:,.4g})"
+    )
     if not f.candidates:
         return head + " (not enough history for a backtest)"
-    lines = [head, f"  {'method':<14}{'origins':>8}{'MAE':>12}{'MASE':>8}{'MAPE %':>9}{'cover':>7}"]
+    lines = [
+        head,
+        f"  {'method':<16}{'origins':>8}{'MAE':>12}{'MAPE %':>9}{'vs base':>8}{'cover':>7}",
+    ]
     for b in f.candidates:
         mark = "*" if b.method == f.method else " "
         lines.append(
-            f" {mark}{b.method:<14}{b.origins:>8}{b.mae:>12.4g}"
-            f"{_fmt(b.mase):>8}{_fmt(b.mape):>9}{b.coverage:>7.0%}"
+            f" {mark}{b.method:<16}{b.origins:>8}{b.mae:>12.4g}{_fmt(b.mape):>9}"
+            f"{_ratio(b.relative_mae):>8}{_ratio(b.coverage):>7}"
         )
     return "\n".join(lines)
 

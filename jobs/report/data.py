@@ -155,7 +155,13 @@ def gather(
     for service, metric in sorted(keys, key=order):
         fitted = engine.series_input(daily.get((service, metric), []), metric, period, today)
         predicted = (
-            forecast(fitted[0], so_far=fitted[1], as_of=fitted[2], period_end=period.end)
+            forecast(
+                fitted[0],
+                so_far=fitted[1],
+                as_of=fitted[2],
+                period_start=period.start,
+                period_end=period.end,
+            )
             if fitted
             else None
         )
