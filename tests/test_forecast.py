@@ -39,7 +39,9 @@ def test_linear_storage_growth_breaches_on_the_known_day() -> None:
     first = date(2026, 10, 2)
     noise = rng().normal(0, 2, 30)
     values = tuple(100 + 10 * i + noise[i] for i in range(30))
-    result = november(DailySeries(days(first, 30), values, False), values[-1], datetime(2026, 11, 1))
+    result = november(
+        DailySeries(days(first, 30), values, False), values[-1], datetime(2026, 11, 1)
+    )
     # A day's value is its last: 100 + 10 d = 600 at the end of day d = 50 (Nov 21).
     expected = datetime(2026, 11, 22)
     breach, breach_upper = result.breach_at(600), result.breach_at(600, upper=True)

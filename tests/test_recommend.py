@@ -102,9 +102,19 @@ def test_the_assessment_holds_state_forecast_and_its_backtest(
     assert a["backtest"]["backtest"]["origins"] > 0
     assert {c["method"] for c in a["backtest"]["candidates"]} == {
         "recent-median",
+        "run-rate",
         "trend",
+        "seasonal-naive",
         "seasonal",
+        "damped",
     }
+    # The band's basis and its measured coverage are stored with it.
+    band = a["backtest"]["bandReliability"]
+    assert band["nominal"] == 0.8 and band["calibrated"] is True
+    assert band["calibration"] >= 20 and band["checks"] > 0 and band["horizon"] == 11
+    assert (
+        band["text"] == f"80% band, {band['coverage']:.0%} coverage over {band['checks']} backtests"
+    )
     # A limited metric without any data is NO_DATA, never OK.
     (kv,) = rows(
         db,
@@ -274,9 +284,10 @@ def test_show_explains_the_numbers_and_their_data(
         f"id {rid} | REVIEWED | priority HIGH",
         "data 2026-10-01 .. 2026-11-19 (50 days); so far 76",
         "forecast recent-median: 120",
-        "backtest over",
-        "MASE",
-        "band coverage",
+        "backtest of the period-end value over",
+        "MAE vs the baseline",
+        "80% band, ",
+        "% coverage over ",
         "current plan: limit 100, included 100",
         "hard (pauses)",
         "plans: vercel-hobby $0.00 -> vercel-pro $20.00",

@@ -60,7 +60,7 @@ WIDEN_FLOOR = 0.25  # ... and at least this share of the forecast remainder
 CHOICE_TOLERANCE = 1.05  # the simplest method within 5 % of the best MAE is chosen
 BREACH_HORIZON_DAYS = 90
 # Exponential smoothing constants of ``damped`` (level, trend, damping, weekly profile).
-ALPHA, BETA, PHI, GAMMA = 0.2, 0.02, 0.9, 0.1
+ALPHA, BETA, PHI, GAMMA = 0.1, 0.01, 0.8, 0.1
 DAY = timedelta(days=1)
 
 
@@ -275,8 +275,9 @@ class Band:
 
     def text(self) -> str:
         """The band's reliability in words, as every view shows it."""
+        backtests = "backtest" if self.checks == 1 else "backtests"
         measured = (
-            f"{self.coverage:.0%} coverage over {self.checks} backtests"
+            f"{self.coverage:.0%} coverage over {self.checks} {backtests}"
             if self.coverage is not None and self.checks
             else "coverage not measured yet"
         )
@@ -530,9 +531,9 @@ def _choose(
     best = min(maes.values())
     # Never worse than the baseline on this history, and no more complex than it must be.
     ceiling = min(best * CHOICE_TOLERANCE, maes.get(base, math.inf)) + 1e-12
-    chosen = next(r for r in replays if maes[r.method] <= ceiling)
+    replay = next(r for r in replays if maes[r.method] <= ceiling)
     scored = tuple(_summary(r, shape.horizon, maes.get(base)) for r in replays)
-    return chosen.method, chosen, next(b for b in scored if b.method == chosen.method), scored
+    return replay.method, replay, next(b for b in scored if b.method == replay.method), scored
 
 
 def _plain_noise(x: np.ndarray, shape: _Shape) -> float:
