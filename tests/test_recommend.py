@@ -112,8 +112,8 @@ def test_the_assessment_holds_state_forecast_and_its_backtest(
     band = a["backtest"]["bandReliability"]
     assert band["nominal"] == 0.8 and band["calibrated"] is True
     assert band["calibration"] >= 20 and band["checks"] > 0 and band["horizon"] == 11
-    assert (
-        band["text"] == f"80% band, {band['coverage']:.0%} coverage over {band['checks']} backtests"
+    assert band["text"].startswith(
+        f"80% band, {band['coverage']:.0%} coverage over {band['checks']} "
     )
     # A limited metric without any data is NO_DATA, never OK.
     (kv,) = rows(
