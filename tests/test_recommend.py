@@ -327,7 +327,10 @@ def test_backtest_prints_each_series_errors(
     code, out, _ = run(capsys, "backtest", "--limits", str(limits_file(tmp_path)), "--now", NOW)
     assert code == 0
     assert "VERCEL_BANDWIDTH BANDWIDTH_GB: 50 days (2026-10-01 .. 2026-11-19), chosen" in out
-    assert "*recent-median" in out or "*trend" in out
+    assert "*recent-median" in out or "*run-rate" in out
+    # The band with its measured coverage, and every candidate's error against the baseline.
+    assert "period end " in out and "% coverage over " in out
+    assert "vs base" in out and " run-rate " in out and " damped " in out
     assert "VERCEL_KV STORAGE_MB: no data" in out
 
 
