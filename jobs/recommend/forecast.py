@@ -53,7 +53,9 @@ MIN_HISTORY = 14  # days before the first backtest origin (and for the weekly me
 MAX_ORIGINS = 60  # the most recent backtest origins kept
 MIN_CALIBRATION = 20  # backtests at the horizon needed to calibrate the band
 MIN_PRIOR = 10  # errors known before a backtest for it to check the band
-PHASE_SHRINK = 1.0  # pseudo-count pulling a weekday's mean error towards 0
+MIN_CHECKS = 5  # checks known before they may raise the band's calibration level
+LEVELS = (0.7, NOMINAL, 0.86, 0.92, 0.96, 1.0)  # calibration levels, lowest first
+PHASE_SHRINK = 8.0  # pseudo-count pulling a weekday's mean error towards 0
 POOR_P = 0.05  # coverage this unlikely under a true 80 % band is labelled poor
 WIDEN = 2.0  # an uncalibrated band is this many times the plain-noise band
 WIDEN_FLOOR = 0.25  # ... and at least this share of the forecast remainder
@@ -264,6 +266,7 @@ class Band:
     checks: int  # walk-forward backtests that checked it
     coverage: float | None  # share of those inside the band
     horizon: int  # days to period end
+    level: float = NOMINAL  # the quantile level of the errors it is drawn at
 
     @property
     def poor(self) -> bool:
@@ -298,6 +301,7 @@ class Band:
             "checks": self.checks,
             "coverage": self.coverage,
             "horizon": self.horizon,
+            "level": self.level,
             "poor": self.poor,
             "text": self.text(),
         }
@@ -443,20 +447,19 @@ def _replay(x: np.ndarray, method: str, origins: np.ndarray, shape: _Shape) -> _
     return _Replay(method, origins, error, error / _scale(x, origins, shape), outcome)
 
 
-def _quantile_index(count: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
-    """0-based order statistics of the conformal 80 % interval among ``count`` scores."""
-    count = np.asarray(count)
-    tail = (1 - NOMINAL) / 2
+def _quantile_index(count: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """0-based order statistics of the conformal ``level`` interval among ``count`` scores."""
+    tail = (1 - level) / 2
     low = np.floor((count + 1) * tail).astype(int) - 1
     high = np.ceil((count + 1) * (1 - tail)).astype(int) - 1
     return np.clip(low, 0, np.maximum(count - 1, 0)), np.clip(high, 0, np.maximum(count - 1, 0))
 
 
 def _intervals(
-    replay: _Replay, known: np.ndarray, targets: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The 80 % interval, in score units, for a forecast at each of ``targets`` from the
-    first ``known`` backtest errors (one row per target).
+    replay: _Replay, known: np.ndarray, targets: np.ndarray, level: float = NOMINAL
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The centre and edges of the 80 % interval, in score units, for a forecast at each of
+    ``targets`` from the first ``known`` backtest errors (one row per target).
 
     A forecast's error depends on how the weekdays fall: a run rate over days that held
     two Sundays undershoots. So the errors of origins on the same weekday as the target
@@ -475,28 +478,61 @@ def _intervals(
     bias = sums / (counts + PHASE_SHRINK)
     spread = np.where(in_prefix, scores - np.take_along_axis(bias, phase, axis=1), np.inf)
     spread.sort(axis=1)
-    low, high = _quantile_index(known)
+    low, high = _quantile_index(known, level)
     rows = np.arange(known.size)
     widen = np.sqrt(1 + 1 / np.maximum(counts[:, 0], 1))
-    return bias[:, 0] + spread[rows, low] * widen, bias[:, 0] + spread[rows, high] * widen
+    centre = bias[:, 0]
+    return centre, centre + spread[rows, low] * widen, centre + spread[rows, high] * widen
 
 
-def _walk_forward(replay: _Replay, horizon: int) -> tuple[float | None, int]:
-    """Coverage of bands calibrated only on the errors known before each origin."""
+def _checks(replay: _Replay, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Walk-forward checks of a method's band at every calibration level: for each backtest
+    with at least MIN_PRIOR errors known before it, whether its outcome fell inside the band
+    calibrated on those errors (levels x checks), and the checks' origins."""
     origins = replay.origins
     known = np.searchsorted(origins + horizon, origins, side="right")  # errors known by then
     rows = np.nonzero(known >= MIN_PRIOR)[0]
-    if rows.size == 0:
-        return None, 0
-    lower, upper = _intervals(replay, known[rows], origins[rows])
+    inside = np.zeros((len(LEVELS), rows.size), dtype=bool)
     score = replay.scores[rows]
-    return float(np.mean((score >= lower) & (score <= upper))), int(rows.size)
+    for i, level in enumerate(LEVELS):
+        if rows.size:
+            _, lower, upper = _intervals(replay, known[rows], origins[rows], level)
+            inside[i] = (score >= lower) & (score <= upper)
+    return inside, origins[rows]
+
+
+def _levels(inside: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Per row, the index of the calibration level to draw the band at: the lowest whose
+    bands held at least 80 % of the first ``known`` checks (the nominal level with fewer
+    than MIN_CHECKS, the widest when none did).
+
+    Calibrating on past errors assumes the future errs like the past; where a series keeps
+    changing (holidays, heat waves) its bands held less often walking forward, and this
+    step draws them from a higher quantile of the same errors, never wider than the widest
+    error seen.
+    """
+    hits = np.concatenate([np.zeros((inside.shape[0], 1)), np.cumsum(inside, axis=1)], axis=1)
+    held = hits[:, known] >= NOMINAL * known  # levels x rows
+    chosen = np.where(held.any(axis=0), held.argmax(axis=0), len(LEVELS) - 1)
+    return np.where(known >= MIN_CHECKS, chosen, LEVELS.index(NOMINAL))
+
+
+def _walk_forward(
+    inside: np.ndarray, origins: np.ndarray, horizon: int
+) -> tuple[float | None, int]:
+    """Coverage of the band as it would have been drawn at each check (level chosen on the
+    checks known before it)."""
+    if origins.size == 0:
+        return None, 0
+    known = np.searchsorted(origins + horizon, origins, side="right")
+    held = inside[_levels(inside, known), np.arange(origins.size)]
+    return float(held.mean()), int(origins.size)
 
 
 def _summary(replay: _Replay, horizon: int, baseline_mae: float | None) -> Backtest:
     mae = float(np.mean(np.abs(replay.error)))
     nonzero = replay.outcome != 0
-    coverage, checks = _walk_forward(replay, horizon)
+    coverage, checks = _walk_forward(*_checks(replay, horizon), horizon)
     return Backtest(
         method=replay.method,
         origins=int(replay.origins.size),
@@ -557,8 +593,10 @@ def _band_offsets(
     if replay is not None and count >= MIN_CALIBRATION:
         now = np.array([x.size])
         scale = float(_scale(x, now, shape)[0])
-        low, high = _intervals(replay, np.array([count]), now)
-        band = Band(True, count, checks, coverage, shape.horizon)
+        inside, _ = _checks(replay, shape.horizon)
+        level = LEVELS[int(_levels(inside, np.array([inside.shape[1]]))[0])]
+        _, low, high = _intervals(replay, np.array([count]), now, level)
+        band = Band(True, count, checks, coverage, shape.horizon, level)
         return float(low[0]) * scale, float(high[0]) * scale, band
     # Too little history to calibrate: widen, never narrower than any error seen so far.
     half = max(WIDEN * _plain_noise(x, shape), WIDEN_FLOOR * abs(remainder))
