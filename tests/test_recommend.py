@@ -107,6 +107,7 @@ def test_the_assessment_holds_state_forecast_and_its_backtest(
         "seasonal-naive",
         "seasonal",
         "damped",
+        "damped-fast",
     }
     # The band's basis and its measured coverage are stored with it.
     band = a["backtest"]["bandReliability"]

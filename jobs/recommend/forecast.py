@@ -16,8 +16,9 @@ Methods (all fitted on the days before a forecast's origin, vectorised over orig
 - ``seasonal``: a weekday profile (median per weekday) plus a Theil-Sen line on the rest.
 - ``seasonal-naive``: last week repeated, plus the drift between the last week and the
   week three weeks before it.
-- ``damped``: exponential smoothing with a damped trend and an additive weekly profile
-  (fixed smoothing constants; a level shift is absorbed within days).
+- ``damped`` and ``damped-fast``: exponential smoothing with a damped trend and an
+  additive weekly profile, with fixed constants: slow to smooth noise away, fast to follow
+  a level shift within days.
 
 The decision quantity is usage at period end: the period's total for amounts, the level
 for levels. A rolling-origin backtest replays forecasts of exactly that shape on the
@@ -61,8 +62,6 @@ WIDEN = 2.0  # an uncalibrated band is this many times the plain-noise band
 WIDEN_FLOOR = 0.25  # ... and at least this share of the forecast remainder
 CHOICE_TOLERANCE = 1.05  # the simplest method within 5 % of the best MAE is chosen
 BREACH_HORIZON_DAYS = 90
-# Exponential smoothing constants of ``damped`` (level, trend, damping, weekly profile).
-ALPHA, BETA, PHI, GAMMA = 0.1, 0.01, 0.8, 0.1
 DAY = timedelta(days=1)
 
 
@@ -171,9 +170,27 @@ def _seasonal_naive(x: np.ndarray, origins: np.ndarray, horizon: int, _elapsed: 
     return np.maximum(last_week + drift[:, None] * (7 * np.ceil(k / 7)), 0.0)
 
 
-def _damped(x: np.ndarray, origins: np.ndarray, horizon: int, _elapsed: int) -> np.ndarray:
-    """Additive damped-trend exponential smoothing with a weekly profile, run once through
-    the history; the states after each origin's last day give that origin's forecast."""
+@dataclass(frozen=True)
+class Smoothing:
+    """Constants of additive damped-trend exponential smoothing with a weekly profile."""
+
+    alpha: float  # level
+    beta: float  # trend
+    phi: float  # damping of the trend per day ahead
+    gamma: float  # weekday profile
+
+    def __call__(self, x: np.ndarray, origins: np.ndarray, horizon: int, _: int) -> np.ndarray:
+        return _damped(x, origins, horizon, self)
+
+
+# Slow: smooths noise and holidays away; fast: follows a level shift within days.
+SLOW = Smoothing(alpha=0.1, beta=0.01, phi=0.8, gamma=0.1)
+FAST = Smoothing(alpha=0.3, beta=0.02, phi=0.8, gamma=0.1)
+
+
+def _damped(x: np.ndarray, origins: np.ndarray, horizon: int, c: Smoothing) -> np.ndarray:
+    """Run the smoothing once through the history; the states after each origin's last
+    day give that origin's forecast."""
     n = int(origins.max())
     values = x[:n].tolist()
     level = sum(values[:7]) / 7
@@ -182,15 +199,15 @@ def _damped(x: np.ndarray, origins: np.ndarray, horizon: int, _elapsed: int) -> 
     levels, trends = [level], [trend]
     seasons = [list(season)]  # the seven profile values after each day, by day mod 7
     for t in range(n):
-        error = values[t] - (level + PHI * trend + season[t % 7])
-        level = level + PHI * trend + ALPHA * error
-        trend = PHI * trend + BETA * error
-        season[t % 7] += GAMMA * error
+        error = values[t] - (level + c.phi * trend + season[t % 7])
+        level = level + c.phi * trend + c.alpha * error
+        trend = c.phi * trend + c.beta * error
+        season[t % 7] += c.gamma * error
         levels.append(level)
         trends.append(trend)
         seasons.append(list(season))
     k = np.arange(1, horizon + 1)
-    damping = np.cumsum(PHI**k)
+    damping = np.cumsum(c.phi**k)
     profile = np.asarray(seasons)[origins][:, None, :]  # (origins, 1, 7)
     phase = (origins[:, None] + k - 1) % 7
     rows = np.take_along_axis(profile[:, 0, :], phase, axis=1)
@@ -212,7 +229,8 @@ METHODS: dict[str, tuple[Method, int]] = {
     "trend": (_trend, 3),
     "seasonal-naive": (_seasonal_naive, MIN_HISTORY),
     "seasonal": (_seasonal, MIN_HISTORY),
-    "damped": (_damped, MIN_HISTORY),
+    "damped": (SLOW, MIN_HISTORY),
+    "damped-fast": (FAST, MIN_HISTORY),
 }
 
 
