@@ -51,11 +51,14 @@ Z80 = float(stats.norm.ppf(0.5 + NOMINAL / 2))
 TREND_WINDOW = 28  # days a trend or a weekly profile is fitted on
 RECENT_DAYS = 7
 MIN_HISTORY = 14  # days before the first backtest origin (and for the weekly methods)
+WARM_UP = 70  # days the exponential smoothing runs before the first origin it serves
+MAX_PERIOD_DAYS = 31
 MAX_ORIGINS = 60  # the most recent backtest origins kept
 MIN_CALIBRATION = 20  # backtests at the horizon needed to calibrate the band
 MIN_PRIOR = 10  # errors known before a backtest for it to check the band
 MIN_CHECKS = 5  # checks known before they may raise the band's calibration level
-LEVELS = (0.7, NOMINAL, 0.86, 0.92, 0.96, 1.0)  # calibration levels, lowest first
+# Calibration levels, lowest first; above 1, the widest errors seen stretched by that factor.
+LEVELS = (0.7, NOMINAL, 0.86, 0.92, 0.96, 1.0, 1.25, 1.5)
 PHASE_SHRINK = 8.0  # pseudo-count pulling a weekday's mean error towards 0
 POOR_P = 0.05  # coverage this unlikely under a true 80 % band is labelled poor
 WIDEN = 2.0  # an uncalibrated band is this many times the plain-noise band
@@ -192,13 +195,17 @@ def _damped(x: np.ndarray, origins: np.ndarray, horizon: int, c: Smoothing) -> n
     """Run the smoothing once through the history; the states after each origin's last
     day give that origin's forecast."""
     n = int(origins.max())
+    # The states forget their start within weeks: begin WARM_UP days before the earliest
+    # backtest origin any forecast on this history can have, the same for every call.
+    start = max(0, x.size - MAX_PERIOD_DAYS - MAX_ORIGINS - WARM_UP)
+    start -= start % 7  # keep day t's weekday slot at t mod 7
     values = x[:n].tolist()
-    level = sum(values[:7]) / 7
-    trend = (sum(values[7:14]) / 7 - level) / 7 if n >= 14 else 0.0
-    season = [v - level for v in values[:7]]
-    levels, trends = [level], [trend]
-    seasons = [list(season)]  # the seven profile values after each day, by day mod 7
-    for t in range(n):
+    level = sum(values[start : start + 7]) / 7
+    trend = (sum(values[start + 7 : start + 14]) / 7 - level) / 7 if n - start >= 14 else 0.0
+    season = [v - level for v in values[start : start + 7]]
+    levels, trends = [level] * (start + 1), [trend] * (start + 1)
+    seasons = [list(season)] * (start + 1)  # the profile after each day, by day mod 7
+    for t in range(start, n):
         error = values[t] - (level + c.phi * trend + season[t % 7])
         level = level + c.phi * trend + c.alpha * error
         trend = c.phi * trend + c.beta * error
@@ -284,7 +291,7 @@ class Band:
     checks: int  # walk-forward backtests that checked it
     coverage: float | None  # share of those inside the band
     horizon: int  # days to period end
-    level: float = NOMINAL  # the quantile level of the errors it is drawn at
+    level: float = NOMINAL  # quantile level of the errors it is drawn at (>1: stretched)
 
     @property
     def poor(self) -> bool:
@@ -473,34 +480,46 @@ def _quantile_index(count: np.ndarray, level: float) -> tuple[np.ndarray, np.nda
     return np.clip(low, 0, np.maximum(count - 1, 0)), np.clip(high, 0, np.maximum(count - 1, 0))
 
 
-def _intervals(
-    replay: _Replay, known: np.ndarray, targets: np.ndarray, level: float = NOMINAL
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The centre and edges of the 80 % interval, in score units, for a forecast at each of
-    ``targets`` from the first ``known`` backtest errors (one row per target).
+@dataclass(frozen=True)
+class _Spread:
+    """Per forecast (row): the centre of its band and the sorted errors around it."""
+
+    centre: np.ndarray
+    errors: np.ndarray  # rows x backtests, ascending, padded with inf
+    known: np.ndarray  # errors known per row
+    widen: np.ndarray  # for the centre's own uncertainty
+
+    def interval(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """The band's edges at a calibration level (above 1: the widest errors stretched)."""
+        low, high = _quantile_index(self.known, min(level, 1.0))
+        rows = np.arange(self.known.size)
+        widen = self.widen * max(level, 1.0)
+        return (
+            self.centre + self.errors[rows, low] * widen,
+            self.centre + self.errors[rows, high] * widen,
+        )
+
+
+def _spread(replay: _Replay, known: np.ndarray, targets: np.ndarray) -> _Spread:
+    """The errors, in score units, a forecast at each of ``targets`` calibrates on: the
+    first ``known`` backtests' (one row per target).
 
     A forecast's error depends on how the weekdays fall: a run rate over days that held
     two Sundays undershoots. So the errors of origins on the same weekday as the target
-    set the interval's centre (their mean, shrunk towards 0), and the spread is that of
-    all errors around their own weekday's mean, widened for the centre's uncertainty.
+    set the band's centre (their mean, shrunk towards 0), and its spread is that of all
+    errors around their own weekday's mean, widened for the centre's uncertainty.
     """
     scores, origins = replay.scores, replay.origins
     in_prefix = np.arange(scores.size)[None, :] < known[:, None]
     phase = (targets[:, None] - origins[None, :]) % 7
-    sums = np.zeros((known.size, 7))
-    counts = np.zeros((known.size, 7))
-    for p in range(7):
-        mask = in_prefix & (phase == p)
-        sums[:, p] = np.where(mask, scores, 0.0).sum(axis=1)
-        counts[:, p] = mask.sum(axis=1)
+    weekday = (phase[..., None] == np.arange(7)).astype(float)  # rows x backtests x 7
+    sums = np.einsum("ro,rop->rp", np.where(in_prefix, scores, 0.0), weekday)
+    counts = np.einsum("ro,rop->rp", in_prefix.astype(float), weekday)
     bias = sums / (counts + PHASE_SHRINK)
-    spread = np.where(in_prefix, scores - np.take_along_axis(bias, phase, axis=1), np.inf)
-    spread.sort(axis=1)
-    low, high = _quantile_index(known, level)
-    rows = np.arange(known.size)
+    errors = np.where(in_prefix, scores - np.take_along_axis(bias, phase, axis=1), np.inf)
+    errors.sort(axis=1)
     widen = np.sqrt(1 + 1 / np.maximum(counts[:, 0], 1))
-    centre = bias[:, 0]
-    return centre, centre + spread[rows, low] * widen, centre + spread[rows, high] * widen
+    return _Spread(bias[:, 0], errors, known, widen)
 
 
 def _checks(replay: _Replay, horizon: int) -> tuple[np.ndarray, np.ndarray]:
@@ -511,10 +530,11 @@ def _checks(replay: _Replay, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     known = np.searchsorted(origins + horizon, origins, side="right")  # errors known by then
     rows = np.nonzero(known >= MIN_PRIOR)[0]
     inside = np.zeros((len(LEVELS), rows.size), dtype=bool)
-    score = replay.scores[rows]
-    for i, level in enumerate(LEVELS):
-        if rows.size:
-            _, lower, upper = _intervals(replay, known[rows], origins[rows], level)
+    if rows.size:
+        spread = _spread(replay, known[rows], origins[rows])
+        score = replay.scores[rows]
+        for i, level in enumerate(LEVELS):
+            lower, upper = spread.interval(level)
             inside[i] = (score >= lower) & (score <= upper)
     return inside, origins[rows]
 
@@ -526,8 +546,8 @@ def _levels(inside: np.ndarray, known: np.ndarray) -> np.ndarray:
 
     Calibrating on past errors assumes the future errs like the past; where a series keeps
     changing (holidays, heat waves) its bands held less often walking forward, and this
-    step draws them from a higher quantile of the same errors, never wider than the widest
-    error seen.
+    step draws them from a higher quantile of the same errors, up to the widest error seen
+    stretched by half again; where they held more often, from a lower one.
     """
     hits = np.concatenate([np.zeros((inside.shape[0], 1)), np.cumsum(inside, axis=1)], axis=1)
     held = hits[:, known] >= NOMINAL * known  # levels x rows
@@ -613,7 +633,7 @@ def _band_offsets(
         scale = float(_scale(x, now, shape)[0])
         inside, _ = _checks(replay, shape.horizon)
         level = LEVELS[int(_levels(inside, np.array([inside.shape[1]]))[0])]
-        _, low, high = _intervals(replay, np.array([count]), now, level)
+        low, high = _spread(replay, np.array([count]), now).interval(level)
         band = Band(True, count, checks, coverage, shape.horizon, level)
         return float(low[0]) * scale, float(high[0]) * scale, band
     # Too little history to calibrate: widen, never narrower than any error seen so far.
