@@ -472,12 +472,14 @@ def _replay(x: np.ndarray, method: str, origins: np.ndarray, shape: _Shape) -> _
     return _Replay(method, origins, error, error / _scale(x, origins, shape), outcome)
 
 
-def _quantile_index(count: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """0-based order statistics of the conformal ``level`` interval among ``count`` scores."""
-    tail = (1 - level) / 2
+def _quantile_index(count: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """0-based order statistics of the conformal interval at each level (rows) among
+    ``count`` scores (columns)."""
+    tail = (1 - np.minimum(levels, 1.0))[:, None] / 2
+    last = np.maximum(count - 1, 0)
     low = np.floor((count + 1) * tail).astype(int) - 1
     high = np.ceil((count + 1) * (1 - tail)).astype(int) - 1
-    return np.clip(low, 0, np.maximum(count - 1, 0)), np.clip(high, 0, np.maximum(count - 1, 0))
+    return np.clip(low, 0, last), np.clip(high, 0, last)
 
 
 @dataclass(frozen=True)
@@ -489,11 +491,12 @@ class _Spread:
     known: np.ndarray  # errors known per row
     widen: np.ndarray  # for the centre's own uncertainty
 
-    def interval(self, level: float) -> tuple[np.ndarray, np.ndarray]:
-        """The band's edges at a calibration level (above 1: the widest errors stretched)."""
-        low, high = _quantile_index(self.known, min(level, 1.0))
-        rows = np.arange(self.known.size)
-        widen = self.widen * max(level, 1.0)
+    def interval(self, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The band's edges at each calibration level (levels x rows; above 1: the widest
+        errors stretched by that factor)."""
+        low, high = _quantile_index(self.known, levels)
+        rows = np.arange(self.known.size)[None, :]
+        widen = self.widen[None, :] * np.maximum(levels, 1.0)[:, None]
         return (
             self.centre + self.errors[rows, low] * widen,
             self.centre + self.errors[rows, high] * widen,
@@ -529,14 +532,11 @@ def _checks(replay: _Replay, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     origins = replay.origins
     known = np.searchsorted(origins + horizon, origins, side="right")  # errors known by then
     rows = np.nonzero(known >= MIN_PRIOR)[0]
-    inside = np.zeros((len(LEVELS), rows.size), dtype=bool)
-    if rows.size:
-        spread = _spread(replay, known[rows], origins[rows])
-        score = replay.scores[rows]
-        for i, level in enumerate(LEVELS):
-            lower, upper = spread.interval(level)
-            inside[i] = (score >= lower) & (score <= upper)
-    return inside, origins[rows]
+    if rows.size == 0:
+        return np.zeros((len(LEVELS), 0), dtype=bool), rows
+    lower, upper = _spread(replay, known[rows], origins[rows]).interval(np.asarray(LEVELS))
+    score = replay.scores[rows]
+    return (score >= lower) & (score <= upper), origins[rows]
 
 
 def _levels(inside: np.ndarray, known: np.ndarray) -> np.ndarray:
@@ -633,9 +633,9 @@ def _band_offsets(
         scale = float(_scale(x, now, shape)[0])
         inside, _ = _checks(replay, shape.horizon)
         level = LEVELS[int(_levels(inside, np.array([inside.shape[1]]))[0])]
-        low, high = _spread(replay, np.array([count]), now).interval(level)
+        low, high = _spread(replay, np.array([count]), now).interval(np.array([level]))
         band = Band(True, count, checks, coverage, shape.horizon, level)
-        return float(low[0]) * scale, float(high[0]) * scale, band
+        return float(low[0, 0]) * scale, float(high[0, 0]) * scale, band
     # Too little history to calibrate: widen, never narrower than any error seen so far.
     half = max(WIDEN * _plain_noise(x, shape), WIDEN_FLOOR * abs(remainder))
     low_off, high_off = -half, half
