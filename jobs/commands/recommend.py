@@ -14,7 +14,6 @@ from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.recommend import engine, explain, review, store
 from jobs.recommend.cases import service_cases
 from jobs.recommend.evaluation import Rules
-from jobs.recommend.forecast import forecast
 from jobs.recommend.lifecycle import ACTIONS, OPEN, REASONS, Status
 from jobs.usage import BillingPeriod
 
@@ -130,19 +129,10 @@ def _backtest(args: argparse.Namespace) -> int:
     rows = []
     for case in service_cases(limits):
         for metric in sorted(case.current.metrics):
-            fitted = engine.series_input(
-                daily.get((case.service, metric), []), metric, period, today
-            )
-            if fitted is None:
+            f = engine.forecast_days(daily.get((case.service, metric), []), metric, period, today)
+            if f is None:
                 rows.append(f"{case.service} {metric}: no data")
                 continue
-            f = forecast(
-                fitted[0],
-                so_far=fitted[1],
-                as_of=fitted[2],
-                period_start=period.start,
-                period_end=period.end,
-            )
             rows.append(explain.backtest_lines(case.service, metric, f))
     print("\n".join(rows) if rows else "no series to backtest")
     return 0

@@ -26,7 +26,7 @@ from jobs.model import AGGREGATION, METRIC_TYPES, SERVICES, canonical_unit
 from jobs.recommend import engine
 from jobs.recommend import store as recommend_store
 from jobs.recommend.cases import service_cases
-from jobs.recommend.forecast import Forecast, forecast
+from jobs.recommend.forecast import Forecast
 from jobs.recommend.lifecycle import OPEN
 from jobs.usage import BillingPeriod, period_usage
 
@@ -153,18 +153,7 @@ def gather(
     series = []
     order = _order(list(plans))
     for service, metric in sorted(keys, key=order):
-        fitted = engine.series_input(daily.get((service, metric), []), metric, period, today)
-        predicted = (
-            forecast(
-                fitted[0],
-                so_far=fitted[1],
-                as_of=fitted[2],
-                period_start=period.start,
-                period_end=period.end,
-            )
-            if fitted
-            else None
-        )
+        predicted = engine.forecast_days(daily.get((service, metric), []), metric, period, today)
         series.append(
             SeriesView(
                 service=service,
