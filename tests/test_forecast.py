@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -117,13 +118,16 @@ def calibration_case(seed: int) -> tuple[DailySeries, float, float, datetime]:
 
 
 def test_the_80_percent_band_holds_80_percent_of_period_totals_over_many_seeds() -> None:
-    inside = []
+    inside, poor = [], []
     for seed in range(SEEDS):
         series, so_far, truth, as_of = calibration_case(seed)
         result = november(series, so_far, as_of)
         assert result.band.calibrated
         inside.append(result.lower <= truth <= result.upper)
+        poor.append(result.band.poor)
     assert LOW <= np.mean(inside) <= HIGH
+    # A band that holds is rarely called poor (the label's test has a 5 % false-alarm rate).
+    assert np.mean(poor) <= 0.1
 
 
 def test_control_an_uncalibrated_band_fails_the_same_check() -> None:
@@ -198,9 +202,15 @@ def test_no_backtest_at_all_still_forecasts_with_the_run_rate_and_a_wide_band() 
 
 
 def test_a_band_that_did_not_hold_is_labelled_poor() -> None:
-    poor = Band(calibrated=True, calibration=40, checks=24, coverage=12 / 24, horizon=20)
-    fine = Band(calibrated=True, calibration=40, checks=24, coverage=19 / 24, horizon=20)
+    # One day ahead: 24 backtests with 24 separate outcomes.
+    poor = Band(calibrated=True, calibration=40, checks=24, coverage=12 / 24, horizon=1)
+    fine = Band(calibrated=True, calibration=40, checks=24, coverage=19 / 24, horizon=1)
     assert poor.poor and not fine.poor
+    # 20 days ahead, 24 backtests on consecutive days share most of their days: about two
+    # separate outcomes, so half of them missing is no evidence; all of them missing is.
+    overlapping = dataclasses.replace(poor, horizon=20)
+    assert not overlapping.poor
+    assert dataclasses.replace(overlapping, coverage=0.0).poor
     assert poor.text() == "80% band POOR: 50% coverage over 24 backtests"
     assert fine.text() == "80% band, 79% coverage over 24 backtests"
     assert poor.to_json()["poor"] is True and poor.to_json()["text"] == poor.text()

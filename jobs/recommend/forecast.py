@@ -298,8 +298,11 @@ class Band:
         """Measured coverage this low would be unlikely (under 5 %) from a true 80 % band."""
         if self.coverage is None or not self.checks:
             return False
-        hits = round(self.coverage * self.checks)
-        return float(stats.binom.cdf(hits, self.checks, NOMINAL)) < POOR_P
+        # Backtests on consecutive days whose periods overlap share most of their days:
+        # they count as one per horizon, or a well-calibrated band would be called poor.
+        independent = max(1, math.ceil(self.checks / max(self.horizon, 1)))
+        hits = round(self.coverage * independent)
+        return float(stats.binom.cdf(hits, independent, NOMINAL)) < POOR_P
 
     def text(self) -> str:
         """The band's reliability in words, as every view shows it."""
