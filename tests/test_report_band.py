@@ -45,8 +45,9 @@ def band_element(chart: str) -> str:
 
 def test_a_poor_band_is_hatched_in_its_own_colour_and_a_good_one_is_not() -> None:
     period = BillingPeriod.containing(NOW)
-    good = Band(calibrated=True, calibration=40, checks=24, coverage=19 / 24, horizon=16)
+    good = Band(calibrated=True, calibration=40, checks=24, coverage=19 / 24, horizon=1)
     poor = dataclasses.replace(good, coverage=12 / 24)
+    assert poor.poor and not good.poor
     good_band = band_element(svg(view(good), period, NOW))
     poor_band = band_element(svg(view(poor), period, NOW))
     assert COLOURS["band"] in good_band and "fill: url(#" not in good_band
