@@ -214,6 +214,7 @@ def test_a_band_that_did_not_hold_is_labelled_poor() -> None:
     assert poor.text() == "80% band POOR: 50% coverage over 24 backtests"
     assert fine.text() == "80% band, 79% coverage over 24 backtests"
     assert poor.to_json()["poor"] is True and poor.to_json()["text"] == poor.text()
+    assert (poor.short(), fine.short()) == ("80% band POOR: 50% coverage", "80% band: 79% coverage")
 
 
 def test_one_off_burst_does_not_raise_the_projection() -> None:

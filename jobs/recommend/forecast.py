@@ -321,6 +321,14 @@ class Band:
             return f"80% band POOR: {measured}"
         return f"80% band, {measured}"
 
+    def short(self) -> str:
+        """The same, in a few words (a chart's legend)."""
+        if not self.calibrated:
+            return "80% band, widened: too little history"
+        if self.coverage is None or not self.checks:
+            return "80% band"
+        return f"80% band{' POOR' if self.poor else ''}: {self.coverage:.0%} coverage"
+
     def to_json(self) -> dict[str, object]:
         return {
             "nominal": NOMINAL,

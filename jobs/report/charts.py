@@ -27,6 +27,7 @@ COLOURS = {
     "forecast": "#6b8fd6",
     "band": "#c9d7f2",
     "poor-band": "#f2d9c9",
+    "poor-hatch": "#d0895c",
     "warning": "#d99a00",
     "critical": "#e0542e",
     "limit": "#b00020",
@@ -88,10 +89,11 @@ def _draw(view: SeriesView, period: BillingPeriod, now: datetime) -> Figure:
             mdates.date2num(times_f),
             lower,
             upper,
-            color=COLOURS["poor-band" if poor else "band"],
+            facecolor=COLOURS["poor-band" if poor else "band"],
+            edgecolor=COLOURS["poor-hatch" if poor else "band"],  # the hatch's colour
             hatch="///" if poor else None,
             linewidth=0,
-            label=band.text() if band else "80 % band",
+            label=band.short() if band else "80 % band",
             gid="band",
         )
         ax.plot(
