@@ -108,6 +108,7 @@ def test_the_assessment_holds_state_forecast_and_its_backtest(
         "seasonal",
         "damped",
         "damped-fast",
+        "holt-winters",
     }
     # The band's basis and its measured coverage are stored with it.
     band = a["backtest"]["bandReliability"]

@@ -16,9 +16,9 @@ Methods (all fitted on the days before a forecast's origin, vectorised over orig
 - ``seasonal``: a weekday profile (median per weekday) plus a Theil-Sen line on the rest.
 - ``seasonal-naive``: last week repeated, plus the drift between the last week and the
   week three weeks before it.
-- ``damped`` and ``damped-fast``: exponential smoothing with a damped trend and an
-  additive weekly profile, with fixed constants: slow to smooth noise away, fast to follow
-  a level shift within days.
+- ``damped``, ``damped-fast`` and ``holt-winters``: exponential smoothing with a damped
+  trend and an additive weekly profile, with fixed constants: slow to smooth noise away,
+  fast to follow a level shift within days, barely damped to keep a growth going.
 
 The decision quantity is usage at period end: the period's total for amounts, the level
 for levels. A rolling-origin backtest replays forecasts of exactly that shape on the
@@ -186,9 +186,11 @@ class Smoothing:
         return _damped(x, origins, horizon, self)
 
 
-# Slow: smooths noise and holidays away; fast: follows a level shift within days.
+# Slow: smooths noise and holidays away; fast: follows a level shift within days; growth:
+# keeps a trend going (Holt-Winters, barely damped).
 SLOW = Smoothing(alpha=0.1, beta=0.01, phi=0.8, gamma=0.1)
 FAST = Smoothing(alpha=0.3, beta=0.02, phi=0.8, gamma=0.1)
+GROWTH = Smoothing(alpha=0.1, beta=0.01, phi=0.98, gamma=0.1)
 
 
 def _damped(x: np.ndarray, origins: np.ndarray, horizon: int, c: Smoothing) -> np.ndarray:
@@ -238,6 +240,7 @@ METHODS: dict[str, tuple[Method, int]] = {
     "seasonal": (_seasonal, MIN_HISTORY),
     "damped": (SLOW, MIN_HISTORY),
     "damped-fast": (FAST, MIN_HISTORY),
+    "holt-winters": (GROWTH, MIN_HISTORY),
 }
 
 
