@@ -37,6 +37,7 @@ and stored and shown with the band.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -581,10 +582,10 @@ def _walk_forward(
     return float(held.mean()), int(origins.size)
 
 
-def _summary(replay: _Replay, horizon: int, baseline_mae: float | None) -> Backtest:
+def _summary(replay: _Replay, baseline_mae: float | None) -> Backtest:
+    """Its errors; its band's coverage is only checked if it is chosen."""
     mae = float(np.mean(np.abs(replay.error)))
     nonzero = replay.outcome != 0
-    coverage, checks = _walk_forward(*_checks(replay, horizon), horizon)
     return Backtest(
         method=replay.method,
         origins=int(replay.origins.size),
@@ -595,14 +596,21 @@ def _summary(replay: _Replay, horizon: int, baseline_mae: float | None) -> Backt
             else None
         ),
         relative_mae=mae / baseline_mae if baseline_mae else None,
-        coverage=coverage,
-        checks=checks,
+        coverage=None,
+        checks=0,
     )
 
 
-def _choose(
-    x: np.ndarray, shape: _Shape
-) -> tuple[str, _Replay | None, Backtest | None, tuple[Backtest, ...]]:
+@dataclass(frozen=True)
+class _Choice:
+    method: str
+    replay: _Replay | None  # None: no backtest at today's horizon
+    backtest: Backtest | None
+    candidates: tuple[Backtest, ...]
+    level: float = NOMINAL  # the band's calibration level, from its walk-forward checks
+
+
+def _choose(x: np.ndarray, shape: _Shape) -> _Choice:
     methods = candidate_methods(x.size, shape.cumulative, shape.elapsed)
     origins = _origins(x.size, shape)
     base = baseline(shape.cumulative)
@@ -611,17 +619,24 @@ def _choose(
         # such errors say nothing about the band at the real horizon.
         shorter = x.size - max(MIN_HISTORY, shape.elapsed)
         if shorter < 1:
-            return (base if base in methods else "recent-median"), None, None, ()
-        method, _, chosen, scored = _choose(x, shape.truncated(shorter))
-        return method, None, chosen, scored
+            return _Choice(base if base in methods else "recent-median", None, None, ())
+        choice = _choose(x, shape.truncated(shorter))
+        return _Choice(choice.method, None, choice.backtest, choice.candidates)
     replays = [_replay(x, m, origins, shape) for m in methods if origins.min() >= METHODS[m][1]]
     maes = {r.method: float(np.mean(np.abs(r.error))) for r in replays}
     best = min(maes.values())
     # Never worse than the baseline on this history, and no more complex than it must be.
     ceiling = min(best * CHOICE_TOLERANCE, maes.get(base, math.inf)) + 1e-12
     replay = next(r for r in replays if maes[r.method] <= ceiling)
-    scored = tuple(_summary(r, shape.horizon, maes.get(base)) for r in replays)
-    return replay.method, replay, next(b for b in scored if b.method == replay.method), scored
+    inside, check_origins = _checks(replay, shape.horizon)
+    coverage, checks = _walk_forward(inside, check_origins, shape.horizon)
+    level = LEVELS[int(_levels(inside, np.array([check_origins.size]))[0])]
+    scored = tuple(
+        dataclasses.replace(b, coverage=coverage, checks=checks) if b.method == replay.method else b
+        for b in (_summary(r, maes.get(base)) for r in replays)
+    )
+    chosen = next(b for b in scored if b.method == replay.method)
+    return _Choice(replay.method, replay, chosen, scored, level)
 
 
 def _plain_noise(x: np.ndarray, shape: _Shape) -> float:
@@ -637,16 +652,16 @@ def _plain_noise(x: np.ndarray, shape: _Shape) -> float:
 
 
 def _band_offsets(
-    x: np.ndarray, shape: _Shape, replay: _Replay | None, remainder: float, chosen: Backtest | None
+    x: np.ndarray, shape: _Shape, choice: _Choice, remainder: float
 ) -> tuple[float, float, Band]:
     """The band's edges relative to the point forecast, and its basis."""
+    replay, chosen = choice.replay, choice.backtest
     count = 0 if replay is None else int(replay.scores.size)
     coverage, checks = (chosen.coverage, chosen.checks) if chosen and replay else (None, 0)
     if replay is not None and count >= MIN_CALIBRATION:
         now = np.array([x.size])
         scale = float(_scale(x, now, shape)[0])
-        inside, _ = _checks(replay, shape.horizon)
-        level = LEVELS[int(_levels(inside, np.array([inside.shape[1]]))[0])]
+        level = choice.level
         low, high = _spread(replay, np.array([count]), now).interval(np.array([level]))
         band = Band(True, count, checks, coverage, shape.horizon, level)
         return float(low[0, 0]) * scale, float(high[0, 0]) * scale, band
@@ -665,8 +680,8 @@ def choose_method(
     """The method a forecast ``horizon`` days before period end, ``elapsed`` days into it,
     would use, its backtest and every candidate's (no partial days)."""
     shape = _Shape(series.cumulative, elapsed, _period_weights(series.cumulative, horizon))
-    method, _, chosen, candidates = _choose(daily_grid(series), shape)
-    return method, chosen, candidates
+    choice = _choose(daily_grid(series), shape)
+    return choice.method, choice.backtest, choice.candidates
 
 
 def _period_weights(cumulative: bool, horizon: int) -> np.ndarray:
@@ -721,7 +736,8 @@ def forecast(
     else:
         weights = _period_weights(False, to_period_end)
     shape = _Shape(series.cumulative, elapsed, weights[:to_period_end])
-    method, replay, chosen, candidates = _choose(x, shape)
+    choice = _choose(x, shape)
+    method = choice.method
 
     if method == "run-rate":
         # so far ÷ elapsed days: exactly the spreadsheet's rate, partial days included.
@@ -737,7 +753,7 @@ def forecast(
         path, floor = predicted, 0.0
         remainder = float(path[to_period_end - 1])
     mean = float(path[to_period_end - 1])
-    low_off, high_off, band = _band_offsets(x, shape, replay, remainder, chosen)
+    low_off, high_off, band = _band_offsets(x, shape, choice, remainder)
     # The band along the path: exact at period end, narrower before it (as the square
     # root of the days ahead), growing in proportion beyond it (levels).
     k = np.arange(1, horizon + 1) / to_period_end
@@ -751,8 +767,8 @@ def forecast(
         mean=mean,
         lower=max(floor, mean + low_off),
         upper=max(floor, mean + high_off),
-        backtest=chosen,
-        candidates=candidates,
+        backtest=choice.backtest,
+        candidates=choice.candidates,
         points=len(series.values),
         first_day=series.days[0],
         last_day=last_day,
