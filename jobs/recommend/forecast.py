@@ -32,6 +32,7 @@ empirical quantiles of the errors, scaled by the series' recent level), so on he
 data it holds about 80 % of period-end outcomes. With fewer than ``MIN_CALIBRATION``
 backtests the band is widened instead and labelled so. Its coverage is measured walking
 forward (each backtest checked against a band calibrated only on errors known before it),
+which also sets the quantile the band is drawn at (higher where bands held less often),
 and stored and shown with the band.
 """
 
