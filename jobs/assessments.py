@@ -34,6 +34,7 @@ class StoredAssessment:
     forecast_upper: float | None
     breach_at: datetime | None
     breach_at_upper: datetime | None
+    band_text: str | None  # the band's basis and measured coverage, in words
     points: int
     evaluated_at: datetime
 
@@ -67,6 +68,7 @@ def read_period(conn: psycopg.Connection, period: BillingPeriod) -> list[StoredA
             forecast_upper=r["forecast_upper"],
             breach_at=r["breach_at"],
             breach_at_upper=r["breach_at_upper"],
+            band_text=r["band_text"],
             points=int(r["points"]),
             evaluated_at=r["evaluated_at"],
         )

@@ -106,9 +106,21 @@ def test_the_assessment_holds_state_forecast_and_its_backtest(
     assert a["backtest"]["backtest"]["origins"] > 0
     assert {c["method"] for c in a["backtest"]["candidates"]} == {
         "recent-median",
+        "run-rate",
         "trend",
+        "seasonal-naive",
         "seasonal",
+        "damped",
+        "damped-fast",
+        "holt-winters",
     }
+    # The band's basis and its measured coverage are stored with it.
+    band = a["backtest"]["bandReliability"]
+    assert band["nominal"] == 0.8 and band["calibrated"] is True
+    assert band["calibration"] >= 20 and band["checks"] > 0 and band["horizon"] == 11
+    assert band["text"].startswith(
+        f"80% band, {band['coverage']:.0%} coverage over {band['checks']} "
+    )
     # A limited metric without any data is NO_DATA, never OK.
     (kv,) = rows(
         db,
@@ -280,9 +292,10 @@ def test_show_explains_the_numbers_and_their_data(
         f"id {rid} | REVIEWED | priority HIGH",
         "data 2026-10-01 .. 2026-11-19 (50 days); so far 76",
         "forecast recent-median: 120",
-        "backtest over",
-        "MASE",
-        "band coverage",
+        "backtest of the period-end value over",
+        "MAE vs the baseline",
+        "80% band, ",
+        "% coverage over ",
         "current plan: limit 100, included 100",
         "vercel-hobby: $0.00 (upper edge $0.00) = base $0.00 + on-demand $0.00; pauses "
         "VERCEL_BANDWIDTH/BANDWIDTH_GB",
@@ -327,7 +340,10 @@ def test_backtest_prints_each_series_errors(
     code, out, _ = run(capsys, "backtest", "--limits", str(limits_file(tmp_path)), "--now", NOW)
     assert code == 0
     assert "VERCEL_BANDWIDTH BANDWIDTH_GB: 50 days (2026-10-01 .. 2026-11-19), chosen" in out
-    assert "*recent-median" in out or "*trend" in out
+    assert "*recent-median" in out or "*run-rate" in out
+    # The band with its measured coverage, and every candidate's error against the baseline.
+    assert "period end " in out and "% coverage over " in out
+    assert "vs base" in out and " run-rate " in out and " damped " in out
     assert "VERCEL_KV STORAGE_MB: no data" in out
 
 

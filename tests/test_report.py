@@ -131,7 +131,11 @@ def test_the_summary_has_the_numbers_of_the_dataset(
     ) in markdown
     assert "Breaches: 1 over the limit, " in markdown
     # The chart's caption carries the stored forecast of the series.
-    assert "period end:" in figure(html, "VERCEL_BANDWIDTH-BANDWIDTH_GB")
+    caption = figure(html, "VERCEL_BANDWIDTH-BANDWIDTH_GB")
+    assert "period end:" in caption
+    # ... with how often its band held (the basis stored by `recommend`), here and in the table.
+    assert "% coverage over " in caption or "widened, not calibrated" in caption
+    assert "80% band" in markdown
 
 
 def test_the_job_summary_gets_the_markdown_appended(

@@ -17,10 +17,9 @@ from jobs.commands.options import (
 )
 from jobs.limits.loader import load as load_limits
 from jobs.recommend import engine, explain, money, review, store
-from jobs.recommend.assess import Settings, series_input
+from jobs.recommend.assess import Settings, forecast_days
 from jobs.recommend.cases import account_cases
 from jobs.recommend.evaluation import Rules
-from jobs.recommend.forecast import forecast
 from jobs.recommend.lifecycle import ACTIONS, OPEN, REASONS, Status
 from jobs.usage import BillingPeriod
 
@@ -150,11 +149,10 @@ def _backtest(args: argparse.Namespace) -> int:
     rows = []
     for case in account_cases(limits):
         for service, metric in sorted(case.current.metrics):
-            fitted = series_input(daily.get((service, metric), []), metric, period, today)
-            if fitted is None:
+            f = forecast_days(daily.get((service, metric), []), metric, period, today)
+            if f is None:
                 rows.append(f"{service} {metric}: no data")
                 continue
-            f = forecast(fitted[0], so_far=fitted[1], as_of=fitted[2], period_end=period.end)
             rows.append(explain.backtest_lines(service, metric, f))
     print("\n".join(rows) if rows else "no series to backtest")
     return 0

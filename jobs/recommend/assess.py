@@ -75,6 +75,19 @@ def series_input(
     return series, so_far, as_of
 
 
+def forecast_days(
+    days: Sequence[tuple[date, float]], metric_type: str, period: BillingPeriod, today: datetime
+) -> Forecast | None:
+    """The period-end forecast from a series' daily values (None without a complete day)."""
+    fitted = series_input(days, metric_type, period, today)
+    if fitted is None:
+        return None
+    series, so_far, as_of = fitted
+    return forecast(
+        series, so_far=so_far, as_of=as_of, period_start=period.start, period_end=period.end
+    )
+
+
 def assess(
     case: AccountCase,
     daily: dict[SeriesKey, list[tuple[date, float]]],
@@ -87,12 +100,7 @@ def assess(
     today = start_of_day(now)
     results = []
     for key, terms in sorted(case.current.metrics.items()):
-        fitted = series_input(daily.get(key, []), terms.metric_type, period, today)
-        prediction = (
-            forecast(fitted[0], so_far=fitted[1], as_of=fitted[2], period_end=period.end)
-            if fitted
-            else None
-        )
+        prediction = forecast_days(daily.get(key, []), terms.metric_type, period, today)
         series_points = points.get(key, [])
         if terms.alerting:
             evaluation = evaluate_series(
@@ -108,7 +116,7 @@ def assess(
                 terms,
                 evaluation,
                 prediction,
-                fitted[1] if fitted else None,
+                prediction.so_far if prediction else None,
                 reached_since(series_points, terms.terms.limit),
             )
         )

@@ -73,7 +73,9 @@ def outlook(
     spent = mean = lower = upper = fixed
     if fitted is not None:
         series, so_far, as_of = fitted
-        f = forecast(series, so_far=so_far, as_of=as_of, period_end=period.end)
+        f = forecast(
+            series, so_far=so_far, as_of=as_of, period_start=period.start, period_end=period.end
+        )
         method = f.method
         spent, mean, lower, upper = (fixed + v for v in (so_far, f.mean, f.lower, f.upper))
     mean, upper = max(mean, projected[0]), max(upper, projected[1], projected[0])

@@ -9,7 +9,7 @@ from typing import Any
 
 from jobs import formats
 from jobs.recommend.bill import Bill
-from jobs.recommend.forecast import Forecast
+from jobs.recommend.forecast import Forecast, band_text
 from jobs.recommend.records import Evidence, Recommendation, RunSummary
 
 
@@ -116,11 +116,12 @@ def describe(rec: Recommendation) -> str:
             f"so far {_fmt(f.get('soFar'))}; forecast {f.get('method')}: {_fmt(f.get('mean'))} "
             f"(80% band {_fmt(f.get('lower'))} .. {_fmt(f.get('upper'))})"
         )
+        lines.append(f"    {band_text(f.get('bandReliability'))}")
         if bt:
             lines.append(
-                f"    backtest over {bt.get('origins')} origins: MAE {_fmt(bt.get('mae'))}, "
-                f"MASE {_fmt(bt.get('mase'))}, MAPE {_fmt(bt.get('mape'))}%, "
-                f"band coverage {_ratio(bt.get('coverage'))}"
+                f"    backtest of the period-end value over {bt.get('origins')} origins: "
+                f"MAE {_fmt(bt.get('mae'))}, MAPE {_fmt(bt.get('mape'))}%, "
+                f"MAE vs the baseline {_ratio(bt.get('relativeMae'))}"
             )
         else:
             lines.append("    backtest: not enough history yet")
@@ -161,19 +162,22 @@ def _history(rec: Recommendation) -> list[str]:
 
 def backtest_lines(service: str, metric: str, f: Forecast) -> str:
     """One series: the chosen method and every candidate's measured errors."""
-    head = f"{service} {metric}: {f.points} days ({f.first_day} .. {f.last_day}), chosen {f.method}"
+    head = (
+        f"{service} {metric}: {f.points} days ({f.first_day} .. {f.last_day}), chosen {f.method}; "
+        f"period end {f.mean:,.4g} ({f.band.text()}: {f.lower:,.4g} to {f.upper:,.4g})"
+    )
     if not f.candidates:
         return head + " (not enough history for a backtest)"
     table = formats.table(
-        (" method", "origins", "MAE", "MASE", "MAPE %", "cover"),
+        (" method", "origins", "MAE", "MAPE %", "vs base", "cover"),
         [
             (
                 ("*" if b.method == f.method else " ") + b.method,  # * marks the chosen one
                 b.origins,
                 f"{b.mae:.4g}",
-                _fmt(b.mase),
                 _fmt(b.mape),
-                f"{b.coverage:.0%}",
+                _ratio(b.relative_mae),
+                _ratio(b.coverage),
             )
             for b in f.candidates
         ],

@@ -62,6 +62,7 @@ def forecast_evidence(f: Forecast) -> dict[str, Any]:
         "upper": f.upper,
         "sigma": f.sigma,
         "band": "80%",
+        "bandReliability": f.band.to_json(),
         "backtest": f.backtest.to_json() if f.backtest else None,
         "candidates": [b.to_json() for b in f.candidates],
     }
@@ -360,11 +361,18 @@ def reasoning(a: Advice, drivers: Sequence[Assessment]) -> str:
         breach = d.breach_at
         kind = "hard limit" if d.terms.terms.hard else "allowance"
         against = f"against a {kind} of {limit:,.4g}" if math.isfinite(limit) else "no allowance"
+        # A rule that fires on the band's upper edge says how often that edge held.
+        upper_only = (
+            breach is None
+            and math.isfinite(limit)
+            and d.forecast.breach_at(limit, upper=True) is not None
+        )
         parts.append(
             f"{d.service} {d.metric_type} is at {d.so_far:,.4g} {d.terms.unit} and heads for "
-            f"{d.forecast.mean:,.4g} (80% band {d.forecast.lower:,.4g} to "
+            f"{d.forecast.mean:,.4g} ({d.forecast.band.text()}: {d.forecast.lower:,.4g} to "
             f"{d.forecast.upper:,.4g}) by {d.forecast.period_end:%Y-%m-%d}, {against}"
             + (f", reached around {breach:%Y-%m-%d}" if breach else "")
+            + (", reached only at the band's upper edge" if upper_only else "")
             + "."
         )
     m = a.mean
@@ -399,12 +407,13 @@ def reasoning(a: Advice, drivers: Sequence[Assessment]) -> str:
 
 def confidence(drivers: Sequence[Assessment]) -> float:
     """How much the numbers can be trusted: the weakest driving forecast's measured band
-    coverage (0.5 when it has no backtest yet), scaled down below four weeks of data."""
+    coverage (0.5 before it is measured), scaled down below four weeks of data."""
     scores = []
     for d in drivers:
         if d.forecast is None:
             continue
-        coverage = d.forecast.backtest.coverage if d.forecast.backtest else 0.5
+        measured = d.forecast.band.coverage
+        coverage = 0.5 if measured is None else measured
         scores.append(min(1.0, d.forecast.points / 28) * coverage)
     return round(min(scores), 3) if scores else 0.0
 

@@ -26,6 +26,8 @@ COLOURS = {
     "usage": "#1f4e9c",
     "forecast": "#6b8fd6",
     "band": "#c9d7f2",
+    "poor-band": "#f2d9c9",
+    "poor-hatch": "#d0895c",
     "warning": "#d99a00",
     "critical": "#e0542e",
     "limit": "#b00020",
@@ -80,13 +82,18 @@ def _draw(view: SeriesView, period: BillingPeriod, now: datetime) -> Figure:
     projected = _forecast_line(view, period)
     if projected:
         times_f, mean, lower, upper = projected
+        band = view.forecast.band if view.forecast else None
+        poor = band is not None and (band.poor or not band.calibrated)
+        # A band that did not hold (or could not be checked) is hatched and says so.
         ax.fill_between(
             mdates.date2num(times_f),
             lower,
             upper,
-            color=COLOURS["band"],
+            facecolor=COLOURS["poor-band" if poor else "band"],
+            edgecolor=COLOURS["poor-hatch" if poor else "band"],  # the hatch's colour
+            hatch="///" if poor else None,
             linewidth=0,
-            label="80 % band",
+            label=band.short() if band else "80 % band",
             gid="band",
         )
         ax.plot(

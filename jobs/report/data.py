@@ -24,9 +24,9 @@ from jobs.limits.model import LimitsFile
 from jobs.model import AGGREGATION, METRIC_TYPES, SERVICES, canonical_unit
 from jobs.recommend import money as money_read
 from jobs.recommend import store as recommend_store
-from jobs.recommend.assess import series_input
+from jobs.recommend.assess import forecast_days
 from jobs.recommend.cases import account_cases
-from jobs.recommend.forecast import Forecast, forecast
+from jobs.recommend.forecast import Forecast
 from jobs.recommend.lifecycle import OPEN
 from jobs.recommend.money import Money
 from jobs.recommend.records import Recommendation
@@ -129,12 +129,7 @@ def gather(
     series = []
     order = _order(list(plans))
     for service, metric in sorted(keys, key=order):
-        fitted = series_input(daily.get((service, metric), []), metric, period, today)
-        predicted = (
-            forecast(fitted[0], so_far=fitted[1], as_of=fitted[2], period_end=period.end)
-            if fitted
-            else None
-        )
+        predicted = forecast_days(daily.get((service, metric), []), metric, period, today)
         series.append(
             SeriesView(
                 service=service,

@@ -153,7 +153,8 @@ def _caption(view: SeriesView) -> str:
                 escape(
                     f"period end: {approximate(a.forecast_mean, a.metric_type)} "
                     f"(80 % band {approximate(a.forecast_lower or 0, a.metric_type)} to "
-                    f"{approximate(a.forecast_upper or 0, a.metric_type)}, {a.method})"
+                    f"{approximate(a.forecast_upper or 0, a.metric_type)}, {a.method}"
+                    + (f"; {a.band_text})" if a.band_text else ")")
                 )
             )
     elif view.limit is None:

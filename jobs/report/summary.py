@@ -139,7 +139,8 @@ def forecast_text(line: SeriesLine) -> str:
             f" ({approximate(a.forecast_lower, a.metric_type)} to "
             f"{approximate(a.forecast_upper, a.metric_type)})"
         )
-    return approximate(a.forecast_mean, a.metric_type) + band
+    reliability = f"; {a.band_text}" if a.band_text else ""
+    return approximate(a.forecast_mean, a.metric_type) + band + reliability
 
 
 def breach_text(line: SeriesLine) -> str:

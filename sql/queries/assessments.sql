@@ -8,7 +8,8 @@ SELECT service::text AS service, "metricType"::text AS metric_type, plan,
        "pendingState" AS pending_state, usage, utilisation, "dataThrough" AS data_through,
        method, "forecastMean" AS forecast_mean, "forecastLower" AS forecast_lower,
        "forecastUpper" AS forecast_upper, "breachAt" AS breach_at,
-       "breachAtUpper" AS breach_at_upper, points, "evaluatedAt" AS evaluated_at
+       "breachAtUpper" AS breach_at_upper, backtest -> 'bandReliability' ->> 'text' AS band_text, points,
+       "evaluatedAt" AS evaluated_at
 FROM "UsageAssessment"
 WHERE "periodStart" = %(period_start)s
 ORDER BY service, "metricType";
