@@ -142,8 +142,8 @@ def test_all_critical_proposes_only_the_critical_ones(
     assert pull["head"]["ref"].endswith(critical)
     diff = changed_lines(LIMITS, github.files[(pull["head"]["ref"], "limits.yaml")])
     assert diff == [
-        "-  VERCEL_POSTGRES: {plan: neon-free, revenue_share: 0}",
-        "+  VERCEL_POSTGRES: {plan: neon-launch, revenue_share: 0}",
+        "-  neon: {plan: neon-free}",
+        "+  neon: {plan: neon-launch}",
     ]
 
 
