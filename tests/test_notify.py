@@ -6,14 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 
-from jobs.limits.loader import load as load_limits
-from jobs.notify import run
-from jobs.notify.config import load as load_config
-from jobs.notify.model import BudgetForecast
+from jobs.collect import store as metrics_store
+from jobs.collect.records import MetricRow
 from jobs.paths import DEFAULT_LIMITS_FILE
 from tests.support import notify_data
 from tests.support.fake_receivers import SLACK_PATH, FakeReceivers, Reply
@@ -419,18 +416,42 @@ def test_each_slack_error_is_named_and_retried(
     assert len(receivers.slack_messages()) == 1
 
 
-def test_a_budget_forecast_fed_to_the_run_is_delivered(
-    env: str, receivers: FakeReceivers, config_file: Path
+def test_a_budget_forecast_over_budget_is_told_once(
+    env: str,
+    receivers: FakeReceivers,
+    config_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
-    # Nothing computes budgets yet on this branch: the run takes them as input records.
-    config = load_config(config_file)
-    budget = BudgetForecast("vercel-team", 100.0, 60.0, 130.0, 160.0, datetime(2026, 12, 1))
-    with psycopg.connect(env, autocommit=True) as conn, httpx.Client(timeout=5) as client:
-        env_vars = {"SLACK_WEBHOOK_URL": receivers.slack_url}
-        senders = run.build_senders(config, env_vars, client, [])
-        gathered = run.gather(conn, load_limits(DEFAULT_LIMITS_FILE), NOW, budgets=[budget])
-        result = run.run(conn, config, gathered, senders, NOW, [])
-    assert (result.sent, result.failed) == (1, [])
-    [message] = receivers.slack_messages()
-    assert "vercel-team is forecast over its budget" in message
-    assert "Spent $60.00 of a $100.00 budget" in message
+    # $2 a day since November 1st: $38 spent by the 20th (19 complete days), about $60 at
+    # period end against a $50 budget. The state is the one `recommend` and `status` show.
+    first = datetime(2026, 11, 1)
+    rows = [
+        MetricRow(
+            "VERCEL_FUNCTIONS",
+            "COST_USD",
+            2.0,
+            first + timedelta(days=n),
+            first + timedelta(days=n + 1),
+            "vercel-billing",
+            {},
+        )
+        for n in range(19)
+    ]
+    with psycopg.connect(env, autocommit=True) as conn:
+        metrics_store.write(conn, "vercel-billing", rows, through=None, run_id="t", at=NOW)
+    limits = tmp_path / "limits.yaml"
+    limits.write_text(
+        DEFAULT_LIMITS_FILE.read_text().replace(
+            "# budgets:\n#   - {account: vercel-team, monthly_usd: 50}",
+            "budgets:\n  - {account: vercel-team, monthly_usd: 50}",
+        )
+    )
+    assert notify(capsys, config_file, NOW, "--limits", str(limits))[0] == 0
+    budget = [m for m in receivers.slack_messages() if "budget vercel-team" in m]
+    assert len(budget) == 1
+    assert "budget vercel-team is forecast over $50.00" in budget[0]
+    assert "Spent $38.00 of a $50.00 budget" in budget[0]
+    # The next run has nothing new to say about it.
+    assert notify(capsys, config_file, NOW + timedelta(hours=1), "--limits", str(limits))[0] == 0
+    assert sum("budget vercel-team" in m for m in receivers.slack_messages()) == 1

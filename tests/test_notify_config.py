@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jobs.cli import main
 from jobs.errors import NotificationsError
+from jobs.limits.model import Budget
 from jobs.model import SERVICES
 from jobs.notify import alerts
 from jobs.notify.config import load, parse
-from jobs.notify.model import BudgetForecast, Kind, ReceiverType, Severity
+from jobs.notify.model import Kind, ReceiverType, Severity
 from jobs.paths import DEFAULT_NOTIFICATIONS_FILE
+from jobs.recommend.budget import BudgetOutlook, state_of
 
 GOOD = """\
 receivers:
@@ -117,11 +120,15 @@ def test_the_cli_reports_a_bad_file_in_one_line(
 
 
 def test_a_budget_forecast_over_budget_is_an_alert() -> None:
-    end = datetime(2026, 12, 1)
+    def outlook(account: str, usd: float, spent: float, mean: float, upper: float) -> Any:
+        state = state_of(usd, spent, mean, upper)
+        return BudgetOutlook(Budget(account, usd, None, 1), spent, mean, spent, upper, None, state)
+
     budgets = [
-        BudgetForecast("vercel-team", 100.0, 40.0, 120.0, 150.0, end),
-        BudgetForecast("neon-org", 50.0, 60.0, 70.0, 80.0, end),
-        BudgetForecast("upstash", 50.0, 10.0, 20.0, 60.0, end),
+        outlook("vercel-team", 100.0, 40.0, 120.0, 150.0),
+        outlook("neon-org", 50.0, 60.0, 70.0, 80.0),
+        outlook("upstash", 50.0, 10.0, 20.0, 60.0),
+        outlook("quiet", 50.0, 10.0, 20.0, 30.0),
     ]
     inputs = alerts.Inputs(
         now=datetime(2026, 11, 20),
@@ -134,7 +141,8 @@ def test_a_budget_forecast_over_budget_is_an_alert() -> None:
     )
     found = list(alerts.budget_alerts(inputs))
     assert [(a.kind, a.account, a.state, a.severity) for a in found] == [
-        (Kind.BUDGET, "vercel-team", "forecast-over", Severity.WARNING),
+        (Kind.BUDGET, "vercel-team", "forecast-over", Severity.CRITICAL),
         (Kind.BUDGET, "neon-org", "over", Severity.CRITICAL),
+        (Kind.BUDGET, "upstash", "may-exceed", Severity.WARNING),
     ]
-    assert "forecast at 2026-12-01 00:00 UTC $120.00" in found[0].body
+    assert "forecast at period end $120.00 (80 % band $40.00 to $150.00)" in found[0].body

@@ -14,8 +14,9 @@ from datetime import datetime
 
 from jobs.assessments import StoredAssessment
 from jobs.limits.quantities import approximate
-from jobs.notify.model import Alert, BudgetForecast, Kind, Settings, Severity
+from jobs.notify.model import Alert, Kind, Settings, Severity
 from jobs.notify.recommendations import RecommendationView
+from jobs.recommend.budget import BudgetOutlook
 from jobs.recommend.evaluation import State
 from jobs.status.checks import SourceState
 
@@ -36,7 +37,7 @@ class Inputs:
     assessments: Sequence[StoredAssessment]
     sources: Sequence[SourceState]
     recommendations: Sequence[RecommendationView]
-    budgets: Sequence[BudgetForecast]
+    budgets: Sequence[BudgetOutlook]
     account_of: Callable[[str], str]  # service (or a source's vendor) -> account
     is_hard: Callable[[str, str, str], bool]  # (service, metric, plan) -> pauses at the limit
 
@@ -111,25 +112,35 @@ def forecast_alerts(inputs: Inputs, settings: Settings) -> Iterable[Alert]:
         )
 
 
+# The budget's state (``jobs.recommend.budget``, the rule `recommend` and `status` use too)
+# as an alert: money spent over it, the forecast's mean over it, or only its band's edge.
+_BUDGET_ALERTS = {
+    "over": (Severity.CRITICAL, "is over"),
+    "forecast-over": (Severity.CRITICAL, "is forecast over"),
+    "may-exceed": (Severity.WARNING, "may exceed"),
+}
+
+
 def budget_alerts(inputs: Inputs) -> Iterable[Alert]:
     for b in inputs.budgets:
-        if b.spent_usd > b.budget_usd:
-            state, severity = "over", Severity.CRITICAL
-        elif b.forecast_usd > b.budget_usd:
-            state, severity = "forecast-over", Severity.WARNING
-        else:
+        if b.state is State.OK:
             continue
+        limit = b.budget.monthly_usd
+        if b.spent >= limit:
+            state = "over"
+        else:
+            state = "forecast-over" if b.state is State.CRITICAL else "may-exceed"
+        severity, verb = _BUDGET_ALERTS[state]
         yield Alert(
             kind=Kind.BUDGET,
-            fingerprint=f"budget:{b.account}",
+            fingerprint=f"budget:{b.budget.label}",
             state=state,
             severity=severity,
-            account=b.account,
-            title=f"{b.account} {'is over' if state == 'over' else 'is forecast over'} its budget",
+            account=b.budget.account,
+            title=f"budget {b.budget.label} {verb} ${limit:,.2f}",
             body=(
-                f"Spent ${b.spent_usd:,.2f} of a ${b.budget_usd:,.2f} budget; forecast at "
-                f"{_when(b.period_end)} ${b.forecast_usd:,.2f} (upper edge "
-                f"${b.forecast_upper_usd:,.2f})."
+                f"Spent ${b.spent:,.2f} of a ${limit:,.2f} budget; forecast at period end "
+                f"${b.mean:,.2f} (80 % band ${b.lower:,.2f} to ${b.upper:,.2f})."
             ),
         )
 

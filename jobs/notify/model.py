@@ -59,22 +59,6 @@ class Alert:
 
 
 @dataclass(frozen=True)
-class BudgetForecast:
-    """Input of the budget alert: an account's spend forecast against its budget.
-
-    Fed by whatever computes budgets (limits.yaml's accounts, issue 15); nothing produces
-    it yet on this branch, so no budget alert is raised until it is wired in.
-    """
-
-    account: str
-    budget_usd: float
-    spent_usd: float
-    forecast_usd: float  # at period end, at the mean
-    forecast_upper_usd: float  # at the band's upper edge
-    period_end: datetime
-
-
-@dataclass(frozen=True)
 class Receiver:
     name: str
     type: ReceiverType

@@ -14,7 +14,7 @@ The run's deliveries stop once ``budget_seconds`` are spent; what is left stays 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -27,7 +27,7 @@ from jobs.gitops.github import GitHub, GitHubSettings
 from jobs.gitops.issues import IssueSender
 from jobs.limits.model import LimitsFile
 from jobs.notify import alerts, store
-from jobs.notify.model import BudgetForecast, NotifyConfig, ReceiverType
+from jobs.notify.model import NotifyConfig, ReceiverType
 from jobs.notify.plan import Planned, plan
 from jobs.notify.recommendations import RecommendationView, view
 from jobs.notify.senders import (
@@ -37,6 +37,7 @@ from jobs.notify.senders import (
     is_http_url,
     url_secrets,
 )
+from jobs.recommend import money
 from jobs.recommend import store as recommend_store
 from jobs.redact import scrub
 from jobs.status.read import sources as read_sources
@@ -80,7 +81,6 @@ def gather(
     conn: psycopg.Connection,
     limits: LimitsFile,
     now: datetime,
-    budgets: Iterable[BudgetForecast] = (),
 ) -> Gathered:
     account_of = account_resolver(limits)
     views: list[RecommendationView] = [
@@ -92,7 +92,7 @@ def gather(
         assessments=assessments.read_period(conn, BillingPeriod.containing(now)),
         sources=read_sources(conn),
         recommendations=views,
-        budgets=tuple(budgets),
+        budgets=money.read(conn, limits, now).budgets,
         account_of=account_of,
         is_hard=hard_resolver(limits),
     )

@@ -49,7 +49,9 @@ class BudgetOutlook:
         )
 
 
-def _state(budget: float, spent: float, mean: float, upper: float) -> State:
+def state_of(budget: float, spent: float, mean: float, upper: float) -> State:
+    """CRITICAL once the money spent or the forecast's mean reaches the budget; WARNING when
+    only the band's upper edge does (one rule for recommend, status and notify)."""
     if spent >= budget or mean >= budget:
         return State.CRITICAL
     if upper >= budget:
@@ -80,7 +82,7 @@ def outlook(
         spent, mean, lower, upper = (fixed + v for v in (so_far, f.mean, f.lower, f.upper))
     mean, upper = max(mean, projected[0]), max(upper, projected[1], projected[0])
     lower = max(lower, spent)
-    state = _state(budget.monthly_usd, spent, mean, upper)
+    state = state_of(budget.monthly_usd, spent, mean, upper)
     return BudgetOutlook(budget, spent, mean, lower, upper, method, state)
 
 
