@@ -19,18 +19,54 @@ UTC_OPTION = "-c timezone=UTC"
 DISK_FULL = "53100"
 
 
+_URL_SCHEMES = ("postgresql://", "postgres://")
+# A host name, an IP address (IPv6 with a zone), or a Unix socket directory.
+_HOST = re.compile(r"^(/.*|[A-Za-z0-9._%:-]+)$")
+ENCODE_HINT = "percent-encode the password (docs/security.md, 'The jobs' URL')"
+
+
 def validate_dsn(dsn: str, origin: str) -> str:
-    """Check that ``dsn`` parses as a PostgreSQL conninfo; ``origin`` names where it came from."""
+    """Check that ``dsn`` parses as a PostgreSQL URL or conninfo; ``origin`` names where it
+    came from. The message never quotes the value: a password that is not percent-encoded
+    is cut by the parser into a host, a port or a database name, so any part may hold it."""
+    problem = _dsn_problem(dsn)
+    if problem:
+        raise ConfigError(f"{origin} is not a valid PostgreSQL URL: {problem}")
+    return dsn
+
+
+def _dsn_problem(dsn: str) -> str | None:
+    if dsn.lower().startswith(_URL_SCHEMES):
+        rest = dsn.split("://", 1)[1]
+        slash = rest.find("/")
+        authority = rest if slash < 0 else rest[:slash]
+        # libpq ends the user and password at the first "@" or "/": another "@" later means
+        # the password held one of them, and the rest would become the host or database.
+        if authority.count("@") > 1 or (slash >= 0 and "@" in rest[slash:]):
+            return f"its password (or user) holds a character such as / or @; {ENCODE_HINT}"
     try:
         params = conninfo.conninfo_to_dict(dsn)
     except psycopg.ProgrammingError as exc:
-        raise ConfigError(f"{origin} is not a valid PostgreSQL URL: {_first_line(exc)}") from None
-    ports = str(params.get("port") or "5432").split(",")
-    if not all(p.strip().isdigit() for p in ports):
-        raise ConfigError(
-            f"{origin} is not a valid PostgreSQL URL: port {params.get('port')!r} is not a number"
-        )
-    return dsn
+        return f"{_parser_reason(exc)}; {ENCODE_HINT}"
+    except UnicodeDecodeError:  # a percent-encoded byte sequence that is not UTF-8
+        return f"a percent-encoded part is not UTF-8; {ENCODE_HINT}"
+    for port in str(params.get("port") or "5432").split(","):
+        port = port.strip()
+        if port and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+            return "a port is not a number from 1 to 65535"
+    for key in ("host", "hostaddr"):
+        hosts = str(params.get(key) or "").split(",")
+        if not all(_HOST.match(h.strip()) for h in hosts if h.strip()):
+            return f"a {key} holds characters no host name has; {ENCODE_HINT}"
+    return None
+
+
+def _parser_reason(exc: BaseException) -> str:
+    """libpq's complaint cut where it starts quoting the text (part of the password, maybe,
+    and a password may hold quotes too)."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    head, quote, _ = first.partition('"')
+    return (head.rstrip(" :") + (' "…"' if quote else "")) or "unreadable"
 
 
 def describe(dsn: str) -> str:

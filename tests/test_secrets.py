@@ -397,7 +397,7 @@ def test_a_bad_stack_database_url_is_reported_without_its_password() -> None:
         stderr = served.close()
     assert failed.value.details.strip().splitlines()[-1] == (
         "infra.provider.ProviderError: stack config databaseUrl is not a valid PostgreSQL URL: "
-        "port 'one' is not a number"
+        "a port is not a number from 1 to 65535"
     )
     assert found_in(failed.value.details + stderr) == []
 

@@ -80,6 +80,19 @@ def _get(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _credential(env: Mapping[str, str], name: str) -> str | None:
+    """A token as an HTTP header carries it: printable ASCII without spaces. Anything else
+    (a line break pasted with it, above all) is refused naming the variable, never quoting
+    it: httpx would echo the whole value in its "Illegal header value" error."""
+    value = _get(env, name)
+    if value is not None and not all("!" <= c <= "~" for c in value):
+        raise ConfigError(
+            f"{name} holds a line break, space, control or non-ASCII character: set it "
+            "again to exactly the value the provider shows"
+        )
+    return value
+
+
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
     value = _get(env, name) or default
     parts = urlsplit(value)
@@ -131,9 +144,9 @@ def backfill_days(value: str, origin: str) -> int:
 def from_env(env: Mapping[str, str] | None = None) -> CollectConfig:
     env = os.environ if env is None else env
     vercel = None
-    if _get(env, "VERCEL_TOKEN"):
+    if _credential(env, "VERCEL_TOKEN"):
         vercel = VercelConfig(
-            token=_get(env, "VERCEL_TOKEN") or "",
+            token=_credential(env, "VERCEL_TOKEN") or "",
             team_id=_get(env, "VERCEL_TEAM_ID"),
             base_url=_url(env, "VERCEL_API_URL", "https://api.vercel.com"),
         )
@@ -144,11 +157,11 @@ def from_env(env: Mapping[str, str] | None = None) -> CollectConfig:
     project_ids, org_id = _ids(env, "NEON_PROJECT_ID"), _get(env, "NEON_ORG_ID")
     if org_id and not _ID.match(org_id):
         raise ConfigError(f"NEON_ORG_ID: {org_id!r} is not an id")
-    if _get(env, "NEON_API_KEY"):
+    if _credential(env, "NEON_API_KEY"):
         if not (project_ids or org_id):
             raise ConfigError("NEON_API_KEY set but neither NEON_PROJECT_ID nor NEON_ORG_ID")
         neon = NeonConfig(
-            api_key=_get(env, "NEON_API_KEY") or "",
+            api_key=_credential(env, "NEON_API_KEY") or "",
             project_ids=project_ids,
             org_id=org_id,
             base_url=_url(env, "NEON_API_URL", "https://console.neon.tech/api/v2"),
@@ -159,8 +172,8 @@ def from_env(env: Mapping[str, str] | None = None) -> CollectConfig:
     upstash = None
     if _require_together(env, ("UPSTASH_EMAIL", "UPSTASH_API_KEY", "UPSTASH_DATABASE_IDS")):
         upstash = UpstashConfig(
-            email=_get(env, "UPSTASH_EMAIL") or "",
-            api_key=_get(env, "UPSTASH_API_KEY") or "",
+            email=_credential(env, "UPSTASH_EMAIL") or "",
+            api_key=_credential(env, "UPSTASH_API_KEY") or "",
             database_ids=_ids(env, "UPSTASH_DATABASE_IDS"),
             base_url=_url(env, "UPSTASH_API_URL", "https://api.upstash.com"),
         )
