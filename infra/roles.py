@@ -4,8 +4,8 @@ The owner is the role Pulumi connects as (``databaseUrl`` / ``DATABASE_URL``): i
 migrations and owns every object. The jobs connect as a login role of their own (stack
 config ``jobsRole``, password ``jobsPassword``, a secret) that may do exactly what the
 jobs' statements need and nothing else: no DDL, no DELETE, no TRUNCATE, no writes to
-``InfrastructureLimit``. If its credential leaks from CI, it cannot drop or rewrite
-anything. See docs/security.md.
+``InfrastructureLimit``, UPDATE only of the columns the jobs set. If its credential leaks
+from CI, it cannot drop anything or change a row's identity. See docs/security.md.
 
 Every grant names its table and depends on that table's ``SqlObject``; it is also replaced
 with it, so a table rebuilt by a migration gets its grants back in the same ``pulumi up``.
@@ -23,21 +23,87 @@ from infra.config import OwnerConnection
 COMPONENT_TYPE = "infra-monitoring:postgres:DatabaseRoles"
 
 # Per table, what the jobs' statements need (sql/queries/*.sql; docs/security.md lists them).
+# UPDATE is granted on columns (UPDATE_COLUMNS below), never here, for the tables listed there.
 TABLE_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
     # collect merge_stage: INSERT … ON CONFLICT DO UPDATE … WHERE reads the row, RETURNING
     # reads the result; recommend and limits diff read the series.
-    "InfrastructureMetric": ("SELECT", "INSERT", "UPDATE"),
+    "InfrastructureMetric": ("SELECT", "INSERT"),
     # collect: watermarks (read), record_success / record_failure (upserts).
-    "CollectionWatermark": ("SELECT", "INSERT", "UPDATE"),
+    "CollectionWatermark": ("SELECT", "INSERT"),
     # collect record_run: runs are history, inserted once, never read back or rewritten.
     "CollectionRun": ("INSERT",),
     # recommend upsert_assessment (INSERT … ON CONFLICT DO UPDATE).
-    "UsageAssessment": ("SELECT", "INSERT", "UPDATE"),
-    # recommend: INSERT … RETURNING, refresh, SELECT … FOR UPDATE (needs UPDATE);
+    "UsageAssessment": ("SELECT", "INSERT"),
+    # recommend: INSERT … RETURNING, refresh, SELECT … FOR UPDATE (needs UPDATE on a column);
     # recommendations list / show / review / approve / dismiss / implement.
-    "UpgradeRecommendation": ("SELECT", "INSERT", "UPDATE"),
+    "UpgradeRecommendation": ("SELECT", "INSERT"),
     # limits diff reads it; pulumi up, as the owner, is its only writer.
     "InfrastructureLimit": ("SELECT",),
+}
+# The columns the jobs' UPDATEs (and ON CONFLICT DO UPDATE) set, per table: never a row's
+# identity (its natural key), id or createdAt. Without table-level UPDATE the role cannot
+# LOCK a table in SHARE mode or stronger either (ACCESS EXCLUSIVE included).
+UPDATE_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    # collect merge_stage: a window re-published with other numbers.
+    "InfrastructureMetric": ("value", "unit", "windowEnd", "metadata", "updatedAt"),
+    # collect record_success / record_failure.
+    "CollectionWatermark": (
+        "collectedThrough",
+        "lastAttemptAt",
+        "lastSuccessAt",
+        "lastRunId",
+        "lastError",
+        "lastErrorAt",
+        "updatedAt",
+    ),
+    # recommend upsert_assessment: everything but the series and period it is about.
+    "UsageAssessment": (
+        "periodEnd",
+        "plan",
+        "limitValue",
+        "unit",
+        "state",
+        "stateSince",
+        "pendingState",
+        "usage",
+        "utilisation",
+        "dataThrough",
+        "method",
+        "forecastMean",
+        "forecastLower",
+        "forecastUpper",
+        "breachAt",
+        "breachAtUpper",
+        "backtest",
+        "points",
+        "evaluatedAt",
+        "updatedAt",
+    ),
+    # recommend refresh_recommendation; set_status (review commands, expiry).
+    "UpgradeRecommendation": (
+        "currentPlan",
+        "priority",
+        "title",
+        "reasoning",
+        "currentUsage",
+        "projectedUsage",
+        "projectedBreachAt",
+        "currentMonthlyCost",
+        "projectedMonthlyCost",
+        "upgradedMonthlyCost",
+        "overageAvoided",
+        "revenueAtRisk",
+        "roi",
+        "paybackDays",
+        "confidence",
+        "evidence",
+        "lastSeenAt",
+        "status",
+        "reviewHistory",
+        "reviewedBy",
+        "reviewedAt",
+        "updatedAt",
+    ),
 }
 # CONNECT to log in; TEMPORARY for collect's staging table (CREATE TEMP TABLE collect_stage).
 DATABASE_PRIVILEGES = ("CONNECT", "TEMPORARY")
@@ -120,6 +186,20 @@ class DatabaseRoles(pulumi.ComponentResource):
                 object_type="table",
                 objects=[table],
                 privileges=list(privileges),
+                opts=pulumi.ResourceOptions.merge(child, follows),
+            )
+        for table, columns in UPDATE_COLUMNS.items():
+            on = [tables[table]]
+            follows = pulumi.ResourceOptions(depends_on=on, replace_with=on)
+            self.grants[f"{table}-update"] = postgresql.Grant(
+                f"{name}-jobs-{table}-update",
+                database=database,
+                schema=schema,
+                role=role,
+                object_type="column",
+                objects=[table],
+                columns=list(columns),
+                privileges=["UPDATE"],
                 opts=pulumi.ResourceOptions.merge(child, follows),
             )
         self.future_tables = postgresql.DefaultPrivileges(

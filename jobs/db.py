@@ -91,11 +91,31 @@ def _first_line(exc: BaseException) -> str:
     return redact_dsn(" ".join(_SEVERITY.sub("", line).split()))
 
 
+# What every job session relies on, set at connection start so that neither the server's
+# nor the role's defaults (`ALTER ROLE CURRENT_USER SET statement_timeout = 1`, which the
+# jobs role may run on itself) can break the jobs. The URL's own ``options`` come after and
+# win (docs/security.md); the time zone is UTC whatever they say.
+SESSION_SETTINGS = {
+    "statement_timeout": "10min",
+    "lock_timeout": "2min",
+    "idle_in_transaction_session_timeout": "10min",
+    "idle_session_timeout": "0",
+    "default_transaction_read_only": "off",
+    "default_transaction_isolation": "read\\ committed",
+    "default_transaction_deferrable": "off",
+    "DateStyle": "ISO",
+    "IntervalStyle": "postgres",
+    "bytea_output": "hex",
+}
+
+
 def _options(dsn: str) -> str:
-    """The URL's own ``options`` (say ``-c statement_timeout=60s``, or Neon's ``endpoint=``),
-    kept, and UTC: an ``options`` argument would replace the URL's."""
-    given = conninfo.conninfo_to_dict(dsn).get("options")
-    return f"{given} {UTC_OPTION}" if given else UTC_OPTION
+    """Our session settings, then the URL's own ``options`` (say ``-c
+    statement_timeout=60s``, or Neon's ``endpoint=``), kept, then UTC: an ``options``
+    argument would replace the URL's."""
+    ours = " ".join(f"-c {name}={value}" for name, value in SESSION_SETTINGS.items())
+    given = str(conninfo.conninfo_to_dict(dsn).get("options") or "")
+    return " ".join(part for part in (ours, given, UTC_OPTION) if part)
 
 
 def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
