@@ -85,7 +85,8 @@ def _check(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     limits = _load(args)
     database = settings.database()
-    period = BillingPeriod.containing(datetime.now(UTC))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    period = BillingPeriod.containing(now)
     with db.connect(database.dsn) as conn:
         if not store.table_exists(conn, args.schema):
             raise ConfigError(
@@ -95,7 +96,7 @@ def _diff(args: argparse.Namespace) -> int:
         table_rows = [stored.row for stored in store.read_all(conn, args.schema)]
         with conn.transaction():  # the usage of the same schema's metrics
             conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(args.schema)))
-            usage = period_usage(conn, period)
+            usage = period_usage(conn, period, as_of=now)
     changes = compare(limits.rows(), table_rows)
     active = {s.service: s.plan for s in limits.services}
     moved = impacts(changes, active, {key: u.value for key, u in usage.items()})

@@ -126,7 +126,8 @@ def _backtest(args: argparse.Namespace) -> int:
     today = datetime.combine(now.date(), datetime.min.time())
     period = BillingPeriod.containing(now)
     with db.connect(settings.database().dsn) as conn:
-        daily = store.daily_series(conn, today - timedelta(days=args.lookback_days), today)
+        since = today - timedelta(days=args.lookback_days)
+        daily = store.daily_series(conn, since, today, as_of=now)
     rows = []
     for case in service_cases(limits):
         for metric in sorted(case.current.metrics):

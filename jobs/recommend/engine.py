@@ -203,8 +203,10 @@ def run(
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LOCK_KEY])
         # The year-long aggregations sort in memory instead of spilling to disk.
         conn.execute("SET LOCAL work_mem = '64MB'")
-        daily = store.daily_series(conn, _start_of_day(now) - settings.lookback, _start_of_day(now))
-        points = store.period_points(conn, period.start, period.end)
+        daily = store.daily_series(
+            conn, _start_of_day(now) - settings.lookback, _start_of_day(now), as_of=now
+        )
+        points = store.period_points(conn, period.start, period.end, as_of=now)
         active = {case.service: case.current.plan.name for case in cases}
         _maintain(conn, active, settings, now, summary)
         for case in cases:
