@@ -47,7 +47,9 @@ class UpstashConfig:
 class HttpConfig:
     timeout: float = 30.0
     attempts: int = 5
-    budget: float = 120.0
+    budget: float = 120.0  # seconds per request, retries included
+    source_budget: float = 600.0  # seconds per source, all its requests included
+    max_response_mb: float = 256.0  # one response body, decompressed
 
 
 @dataclass(frozen=True)
@@ -184,5 +186,7 @@ def from_env(env: Mapping[str, str] | None = None) -> CollectConfig:
         timeout=_number(env, "COLLECT_HTTP_TIMEOUT", 30.0, 0.1, 600),
         attempts=int(_number(env, "COLLECT_RETRY_ATTEMPTS", 5, 1, 20)),
         budget=_number(env, "COLLECT_RETRY_BUDGET", 120.0, 1, 3600),
+        source_budget=_number(env, "COLLECT_SOURCE_BUDGET", 600.0, 1, 21600),
+        max_response_mb=_number(env, "COLLECT_MAX_RESPONSE_MB", 256.0, 1, 4096),
     )
     return CollectConfig(vercel, neon, upstash, days, http)
