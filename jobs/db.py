@@ -50,6 +50,8 @@ def _dsn_problem(dsn: str) -> str | None:
         return f"{_parser_reason(exc)}; {ENCODE_HINT}"
     except UnicodeDecodeError:  # a percent-encoded byte sequence that is not UTF-8
         return f"a percent-encoded part is not UTF-8; {ENCODE_HINT}"
+    except UnicodeEncodeError:  # undecodable bytes in the environment
+        return "it holds bytes that are not valid UTF-8"
     for port in str(params.get("port") or "5432").split(","):
         port = port.strip()
         if port and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):

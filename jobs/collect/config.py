@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
+
 from jobs.errors import ConfigError
 from jobs.redact import credential_forms
 
@@ -97,9 +99,18 @@ def _credential(env: Mapping[str, str], name: str) -> str | None:
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
     value = _get(env, name) or default
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{name} must be an http(s) URL such as {default}, not {value!r}")
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # ValueError when it is not a number from 0 to 65535
+        httpx.URL(value)
+    except (ValueError, httpx.InvalidURL):
+        parts, port = urlsplit(""), 0
+    plain = value.isascii() and value.isprintable() and " " not in value
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0 or not plain:
+        raise ConfigError(
+            f"{name} must be an http(s) URL such as {default} (a port from 1 to 65535, no "
+            f"spaces or control characters), not {value!r}"
+        )
     return value.rstrip("/")
 
 
@@ -112,7 +123,9 @@ def _ids(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return ids
 
 
-def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+def _number(
+    env: Mapping[str, str], name: str, default: float, low: float, high: float, whole: bool = False
+) -> float:
     raw = _get(env, name)
     if raw is None:
         return default
@@ -120,8 +133,10 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {raw}")
+    if not low <= value <= high:  # NaN and infinities fail this too
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {raw!r}")
+    if whole and not value.is_integer():
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}")
     return value
 
 
@@ -184,7 +199,7 @@ def from_env(env: Mapping[str, str] | None = None) -> CollectConfig:
     days = backfill_days(raw_days, "COLLECT_BACKFILL_DAYS") if raw_days else DEFAULT_BACKFILL_DAYS
     http = HttpConfig(
         timeout=_number(env, "COLLECT_HTTP_TIMEOUT", 30.0, 0.1, 600),
-        attempts=int(_number(env, "COLLECT_RETRY_ATTEMPTS", 5, 1, 20)),
+        attempts=int(_number(env, "COLLECT_RETRY_ATTEMPTS", 5, 1, 20, whole=True)),
         budget=_number(env, "COLLECT_RETRY_BUDGET", 120.0, 1, 3600),
         source_budget=_number(env, "COLLECT_SOURCE_BUDGET", 600.0, 1, 21600),
         max_response_mb=_number(env, "COLLECT_MAX_RESPONSE_MB", 256.0, 1, 4096),

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from jobs import db, settings
-from jobs.commands.options import parse_now, positive
+from jobs.commands.options import MAX_DAYS, number, parse_now, text
 from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.recommend import engine, explain, review, store
@@ -27,37 +27,37 @@ def register(commands: argparse._SubParsersAction) -> None:
     rec.add_argument(
         "--for",
         dest="for_points",
-        type=positive(int),
+        type=number(int, 0, 1000),
         default=2,
         help="collections a new state must hold before it is raised (default 2)",
     )
     rec.add_argument(
         "--stale-after-hours",
-        type=positive(float),
+        type=number(float, 0, 24 * MAX_DAYS),
         default=36.0,
         help="a series with no newer point is NO_DATA (default 36)",
     )
     rec.add_argument(
         "--snooze-days",
-        type=positive(float),
+        type=number(float, 0, MAX_DAYS),
         default=14.0,
         help="a dismissed advice stays quiet unless its priority rises (default 14)",
     )
     rec.add_argument(
         "--expire-after-days",
-        type=positive(float),
+        type=number(float, 0, MAX_DAYS),
         default=3.0,
         help="open advice whose condition has not held this long expires (default 3)",
     )
     rec.add_argument(
         "--ttl-days",
-        type=positive(float),
+        type=number(float, 0, MAX_DAYS),
         default=30.0,
         help="expiry date of a new recommendation (default 30)",
     )
     rec.add_argument(
         "--lookback-days",
-        type=positive(int),
+        type=number(int, 0, MAX_DAYS),
         default=90,
         help="days of history a forecast may use (default 90)",
     )
@@ -67,7 +67,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "backtest", help="print each series' forecast methods and their measured errors"
     )
     _common(bt)
-    bt.add_argument("--lookback-days", type=positive(int), default=90)
+    bt.add_argument("--lookback-days", type=number(int, 0, MAX_DAYS), default=90)
     bt.set_defaults(run=_backtest)
 
     recs = commands.add_parser("recommendations", help="list, show and review recommendations")
@@ -83,13 +83,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     listing.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     listing.set_defaults(run=_list)
     show = actions.add_parser("show", help="explain one recommendation")
-    show.add_argument("id")
+    show.add_argument("id", type=text(100))
     show.set_defaults(run=_show)
     for action in ACTIONS:
         change = actions.add_parser(action, help=f"mark a recommendation {ACTIONS[action].value}")
-        change.add_argument("id")
-        change.add_argument("--by", required=True, help="who decides (recorded in the history)")
-        change.add_argument("--note", help="why, in a sentence")
+        change.add_argument("id", type=text(100))
+        change.add_argument(
+            "--by", required=True, type=text(100), help="who decides (recorded in the history)"
+        )
+        change.add_argument("--note", type=text(), help="why, in a sentence")
         change.add_argument("--reason", choices=sorted(REASONS), help="reason code")
         change.set_defaults(run=_change, verb=action)
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from jobs import db, settings
-from jobs.commands.options import parse_now, positive
+from jobs.commands.options import MAX_DAYS, number, parse_now
 from jobs.limits.loader import load as load_limits
 from jobs.outputs import append_step_summary, check_writable, write_atomically
 from jobs.paths import DEFAULT_LIMITS_FILE
@@ -43,7 +43,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--now", help="report as of this UTC time (ISO 8601; default: now)")
     parser.add_argument(
         "--lookback-days",
-        type=positive(int),
+        type=number(int, 0, MAX_DAYS),
         default=90,
         help="days of history the forecasts use (default 90, as recommend)",
     )
