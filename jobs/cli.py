@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import io
 import os
 import sys
 import traceback
@@ -17,6 +16,7 @@ from typing import NoReturn
 
 from jobs import interrupts, logs
 from jobs.errors import Interrupted, MonitoringError
+from jobs.outputs import inert_terminal
 from jobs.redact import scrub, secrets_from_env
 
 COMMAND_MODULES = (
@@ -50,10 +50,11 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    for stream in (sys.stdout, sys.stderr):
-        # A file name or value with undecodable bytes is shown escaped, never a crash.
-        if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors="backslashreplace")
+    with inert_terminal():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     logs.setup(args.verbose)
     secrets = secrets_from_env(os.environ)

@@ -12,14 +12,17 @@ whoever planted it choose which file we replace.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import stat
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any, TextIO
 
 from jobs.errors import ConfigError
+from jobs.text import terminal
 
 _REFUSED = {
     stat.S_IFDIR: "is a directory, expected a file name",
@@ -107,6 +110,36 @@ def _replace(path: Path, text: str, option: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+class InertStream:
+    """A text stream that shows control characters as escapes instead of letting them act
+    (``jobs.text.terminal``): everything the CLI prints goes through it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(terminal(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def inert_terminal() -> Iterator[None]:
+    """Route ``sys.stdout`` and ``sys.stderr`` through ``InertStream`` for the duration; a
+    name or value with undecodable bytes is shown escaped too, never a crash."""
+    saved = sys.stdout, sys.stderr
+    for stream in saved:
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    sys.stdout, sys.stderr = InertStream(saved[0]), InertStream(saved[1])
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 def append_step_summary(markdown: str, env: Mapping[str, str] | None = None) -> bool:

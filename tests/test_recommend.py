@@ -342,8 +342,8 @@ def test_list_as_markdown_for_the_job_summary(
     code, out, _ = run(capsys, "recommendations", "list", "--format", "markdown")
     assert code == 0
     assert (
-        f"| HIGH | PENDING | Risk: VERCEL_BANDWIDTH will hit a hard limit on vercel-hobby | "
-        f"-100% | n/a | 2026-11-26 | `{rid}` |"
+        "| HIGH | PENDING | Risk: VERCEL\\_BANDWIDTH will hit a hard limit on vercel-hobby | "
+        f"-100% | n/a | 2026-11-26 | {rid} |"
     ) in out
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from jobs.recommend import advice as advice_rules
 from jobs.recommend.advice import Advice, Business
 from jobs.recommend.forecast import Forecast
+from jobs.text import markdown
 from jobs.usage import BillingPeriod
 
 if TYPE_CHECKING:
@@ -316,8 +317,8 @@ def recommendation_markdown(rows: Sequence[dict[str, Any]]) -> str:
         payback = "n/a" if r["payback_days"] is None else f"{r['payback_days']:.1f} d"
         breach = f"{r['breach_at']:%Y-%m-%d}" if r.get("breach_at") else ""
         lines.append(
-            f"| {r['priority']} | {r['status']} | {r['title']} | {_ratio(r['roi'])} | {payback} "
-            f"| {breach} | `{r['id']}` |"
+            f"| {r['priority']} | {r['status']} | {markdown(r['title'])} | {_ratio(r['roi'])} "
+            f"| {payback} | {breach} | {markdown(r['id'])} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from jobs.limits.quantities import approximate, describe
 from jobs.recommend.evaluation import State
 from jobs.report.data import OpenRecommendation, ReportData, SeriesView
+from jobs.text import markdown as escape_markdown
 
 SEVERITY_ORDER = (State.CRITICAL, State.WARNING, State.NO_DATA, State.OK)
 PRIORITY_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
@@ -170,10 +171,6 @@ def title(data: ReportData) -> str:
     )
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def markdown(summary: Summary) -> str:
     """The summary for ``$GITHUB_STEP_SUMMARY`` (and ``--markdown FILE``)."""
     out = [f"### {title(summary.data)}", ""]
@@ -188,9 +185,9 @@ def markdown(summary: Summary) -> str:
         ]
         out += [
             f"| {line.state} | `{line.view.service}/{line.view.metric_type}` "
-            f"| {line.view.plan or ''} | {usage_text(line)} | "
+            f"| {escape_markdown(line.view.plan or '')} | {usage_text(line)} | "
             + " | ".join(
-                _cell(text)
+                escape_markdown(text)
                 for text in (
                     limit_text(line) if line.view.assessment else "",
                     forecast_text(line),
@@ -208,7 +205,7 @@ def markdown(summary: Summary) -> str:
             "|---|---|---|---|---|---|---|",
         ]
         out += [
-            f"| {r.priority} | {_cell(r.title)} | {r.status} | {percent(r.roi)} "
+            f"| {r.priority} | {escape_markdown(r.title)} | {r.status} | {percent(r.roi)} "
             f"| {payback(r.payback_days)} | {money(r.overage_avoided)} "
             f"| {money(r.revenue_at_risk)} |"
             for r in summary.recommendations
