@@ -14,6 +14,7 @@ with it, so a table rebuilt by a migration gets its grants back in the same ``pu
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 import pulumi_postgresql as postgresql
@@ -175,32 +176,28 @@ class DatabaseRoles(pulumi.ComponentResource):
                 opts=child,
             ),
         }
-        for table, privileges in TABLE_PRIVILEGES.items():
+
+        def table_grant(suffix: str, table: str, **grant: Any) -> postgresql.Grant:
+            """A grant on one table: waits for it and is replaced with it."""
             on = [tables[table]]
             follows = pulumi.ResourceOptions(depends_on=on, replace_with=on)
-            self.grants[table] = postgresql.Grant(
-                f"{name}-jobs-{table}",
+            return postgresql.Grant(
+                f"{name}-jobs-{table}{suffix}",
                 database=database,
                 schema=schema,
                 role=role,
-                object_type="table",
                 objects=[table],
-                privileges=list(privileges),
                 opts=pulumi.ResourceOptions.merge(child, follows),
+                **grant,
+            )
+
+        for table, privileges in TABLE_PRIVILEGES.items():
+            self.grants[table] = table_grant(
+                "", table, object_type="table", privileges=list(privileges)
             )
         for table, columns in UPDATE_COLUMNS.items():
-            on = [tables[table]]
-            follows = pulumi.ResourceOptions(depends_on=on, replace_with=on)
-            self.grants[f"{table}-update"] = postgresql.Grant(
-                f"{name}-jobs-{table}-update",
-                database=database,
-                schema=schema,
-                role=role,
-                object_type="column",
-                objects=[table],
-                columns=list(columns),
-                privileges=["UPDATE"],
-                opts=pulumi.ResourceOptions.merge(child, follows),
+            self.grants[f"{table}-update"] = table_grant(
+                "-update", table, object_type="column", columns=list(columns), privileges=["UPDATE"]
             )
         self.future_tables = postgresql.DefaultPrivileges(
             f"{name}-jobs-future-tables",
