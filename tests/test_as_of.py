@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from jobs.cli import main
+from tests.support.cli import run
 from tests.support.fake_apis import charge
 from tests.support.workload import snapshot
 
@@ -32,12 +32,6 @@ def export(path: Path, days: list[datetime], gigabytes: float) -> Path:
 
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def answers(

@@ -23,6 +23,7 @@ from jobs.collect.sources.focus_file import FocusFile
 from jobs.commands.options import EARLIEST_NOW, LATEST_NOW, MAX_DAYS
 from jobs.errors import PayloadError
 from jobs.paths import DEFAULT_LIMITS_FILE
+from tests.support.cli import run
 from tests.support.fake_apis import charge
 
 REFUSED_DB = "postgresql://jobs@127.0.0.1:1/monitoring"
@@ -85,11 +86,7 @@ ENV = {
 
 def outcome(capsys: pytest.CaptureFixture[str], argv: list[str]) -> int:
     """Run the CLI; whatever happens is one line, and never a bug."""
-    try:
-        code = main(argv)
-    except SystemExit as exit_:  # argparse refuses in one line, exit 2
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
+    code, out, err = run(capsys, *argv)  # argparse's refusals come back as exit 2
     assert code in (0, 1, 2), (code, out, err)
     assert "unexpected" not in err and "Traceback" not in err, err
     if code == 2 or err:  # (status says "unhealthy" on stdout, exit 1, no error)

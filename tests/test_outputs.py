@@ -13,16 +13,10 @@ from pathlib import Path
 import pytest
 
 from jobs import outputs
-from jobs.cli import main
 from jobs.errors import ConfigError
+from tests.support.cli import run
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="creating device nodes needs root")
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def char_device(path: Path) -> Path:
