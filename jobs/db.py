@@ -10,6 +10,7 @@ import psycopg
 from psycopg import conninfo
 
 from jobs.errors import ConfigError, DatabaseError, DatabaseUnavailable
+from jobs.queries import query
 from jobs.redact import redact_dsn
 
 APPLICATION_NAME = "infra-monitoring"
@@ -93,10 +94,11 @@ def _first_line(exc: BaseException) -> str:
     return redact_dsn(" ".join(_SEVERITY.sub("", line).split()))
 
 
-# What every job session relies on, set at connection start so that neither the server's
-# nor the role's defaults (`ALTER ROLE CURRENT_USER SET statement_timeout = 1`, which the
-# jobs role may run on itself) can break the jobs. The URL's own ``options`` come after and
-# win (docs/security.md); the time zone is UTC whatever they say.
+# What every job session relies on, set at connection start so that the role's own defaults
+# (`ALTER ROLE CURRENT_USER SET statement_timeout = 1`, which the jobs role may run on
+# itself) cannot break the jobs. The database's settings (ALTER DATABASE … SET) are put back
+# right after, and the URL's own ``options`` win over both (docs/security.md); the time zone
+# is UTC whatever they say.
 SESSION_SETTINGS = {
     "statement_timeout": "10min",
     "lock_timeout": "2min",
@@ -109,6 +111,11 @@ SESSION_SETTINGS = {
     "IntervalStyle": "postgres",
     "bytea_output": "hex",
 }
+_OPTION_NAME = re.compile(r"-c\s*([\w.]+)=")
+
+
+def _given_options(dsn: str) -> str:
+    return str(conninfo.conninfo_to_dict(dsn).get("options") or "")
 
 
 def _options(dsn: str) -> str:
@@ -116,14 +123,27 @@ def _options(dsn: str) -> str:
     statement_timeout=60s``, or Neon's ``endpoint=``), kept, then UTC: an ``options``
     argument would replace the URL's."""
     ours = " ".join(f"-c {name}={value}" for name, value in SESSION_SETTINGS.items())
-    given = str(conninfo.conninfo_to_dict(dsn).get("options") or "")
-    return " ".join(part for part in (ours, given, UTC_OPTION) if part)
+    return " ".join(part for part in (ours, _given_options(dsn), UTC_OPTION) if part)
+
+
+def _restore_database_settings(conn: psycopg.Connection, dsn: str) -> None:
+    """Give back what ``ALTER DATABASE … SET`` chose for the settings we set at start (the
+    owner's, not the role's, so trusted), unless the URL sets them itself."""
+    given = {name.lower() for name in _OPTION_NAME.findall(_given_options(dsn))}
+    ours = {name.lower() for name in SESSION_SETTINGS} - given
+    for (entry,) in conn.execute(query("session", "database_settings")).fetchall():
+        name, _, value = str(entry).partition("=")
+        if name.lower() in ours:
+            conn.execute("SELECT set_config(%s, %s, false)", [name, value])
+    if not conn.autocommit:
+        conn.commit()
 
 
 def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
-    """Open a connection in UTC; unreachable servers and bad credentials raise one clear error."""
+    """Open a connection in UTC, with the session settings the jobs rely on; unreachable
+    servers and bad credentials raise one clear error."""
     try:
-        return psycopg.connect(
+        conn = psycopg.connect(
             dsn,
             autocommit=autocommit,
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
@@ -136,6 +156,13 @@ def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
         ) from None
     except psycopg.ProgrammingError as exc:
         raise ConfigError(f"invalid database URL: {_first_line(exc)}") from None
+    try:
+        with wrap_errors("setting up the session"):
+            _restore_database_settings(conn, dsn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 @contextlib.contextmanager

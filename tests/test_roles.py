@@ -450,10 +450,22 @@ def test_the_jobs_shrug_off_session_defaults_their_role_set_on_itself(
         assert owner.execute('SELECT count(*) FROM "UsageAssessment"').fetchone() != (0,)
 
 
-def test_the_jobs_session_settings_yield_to_the_urls_own_options(migrated_db: str) -> None:
+def test_the_jobs_session_settings_yield_to_the_database_and_the_url(migrated_db: str) -> None:
     with connect(migrated_db) as conn:
         assert conn.execute("SHOW statement_timeout").fetchone() == ("10min",)
         assert conn.execute("SHOW default_transaction_read_only").fetchone() == ("off",)
-    with connect(with_statement_timeout(migrated_db, 5000)) as conn:
+        (name,) = conn.execute("SELECT current_database()").fetchone()  # type: ignore[misc]
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET lock_timeout = '7s'").format(sql.Identifier(name))
+        )
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET statement_timeout = '9s'").format(sql.Identifier(name))
+        )
+        conn.commit()
+    with connect(migrated_db) as conn:  # the owner's ALTER DATABASE is kept
+        assert conn.execute("SHOW lock_timeout").fetchone() == ("7s",)
+        assert conn.execute("SHOW statement_timeout").fetchone() == ("9s",)
+    with connect(with_statement_timeout(migrated_db, 5000)) as conn:  # the URL wins
         assert conn.execute("SHOW statement_timeout").fetchone() == ("5s",)
+        assert conn.execute("SHOW lock_timeout").fetchone() == ("7s",)
         assert conn.execute("SHOW TimeZone").fetchone() == ("UTC",)
