@@ -4,6 +4,8 @@ most extreme values accepted leave nothing behind that makes a later run fail.""
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import gzip
 import json
 import os
@@ -13,13 +15,16 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from jobs.cli import main
+from jobs.collect.http import error_message
 from jobs.collect.sources.focus_file import FocusFile
+from jobs.collect.sources.vercel_billing import read_charges
 from jobs.commands.options import EARLIEST_NOW, LATEST_NOW, MAX_DAYS
 from jobs.errors import PayloadError
 from jobs.paths import DEFAULT_LIMITS_FILE
@@ -259,3 +264,21 @@ def test_an_undecodable_file_name_is_shown_escaped(tmp_path: Path) -> None:
     )
     assert (done.returncode, done.stderr) == (0, b"")
     assert done.stdout.startswith(bytes(tmp_path) + b"/limits-\\udcff.yaml: ok, ")
+
+
+DEEP = "[" * 50_000 + "]" * 50_000  # beyond the recursion limit, within CSV field size
+
+
+def test_deeply_nested_json_from_an_api_or_a_csv_is_a_payload_error(tmp_path: Path) -> None:
+    assert error_message(DEEP.encode()) == DEEP[:200]
+    body = httpx.Response(200, stream=httpx.ByteStream(DEEP.encode() + b"\n"))
+    with pytest.raises(PayloadError, match="line 1 of the charges stream is not valid JSON"):
+        asyncio.run(read_charges(body))
+    path = tmp_path / "export.csv"
+    row = charge(datetime(2026, 11, 1), "Fast Data Transfer", 1.0, "GB", 0.1) | {"Tags": DEEP}
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(row))
+        writer.writeheader()
+        writer.writerow(row)
+    with pytest.raises(PayloadError, match="Tags is not a JSON object"):
+        FocusFile(path).read()

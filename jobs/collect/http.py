@@ -92,7 +92,7 @@ def _is_number(value: object) -> TypeGuard[float]:
 def _json_path(body: bytes, *keys: str) -> Any:
     try:
         value: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     for key in keys:
         if not isinstance(value, dict):
@@ -144,7 +144,7 @@ class Api:
             body = await response.aread()
             try:
                 return json.loads(body)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, RecursionError):  # RecursionError: nested too deeply
                 raise PayloadError(f"GET {path}: the response is not JSON") from None
 
         return await self.request(path, params, parse)
