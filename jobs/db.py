@@ -55,7 +55,8 @@ def _dsn_problem(dsn: str) -> str | None:
         return "it holds bytes that are not valid UTF-8"
     for port in str(params.get("port") or "5432").split(","):
         port = port.strip()
-        if port and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        valid = port.isascii() and port.isdigit() and len(port) <= 5 and 1 <= int(port) <= 65535
+        if port and not valid:
             return "a port is not a number from 1 to 65535"
     for key in ("host", "hostaddr"):
         hosts = str(params.get(key) or "").split(",")
