@@ -11,6 +11,7 @@ HTML tags or @-mentions.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # What Markdown acts on inside a line (our escaped text never starts one): emphasis, code,
@@ -19,6 +20,9 @@ import unicodedata
 # renders raw HTML. Autolinks are broken at their "://" and "www.".
 _MARKDOWN_ESCAPED = frozenset("\\`*_[]|~!")
 _ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;"}
+# The start of a block construct: a list bullet, heading, quote, setext line or ordered list
+# marker; its last character gets a backslash.
+_BLOCK_START = re.compile(r"^(?:[-+*#>=]|\d{1,9}[.)])")
 _NO_MENTION = "@\u2060"  # a word joiner after @ keeps GitHub from linking or notifying
 
 
@@ -40,14 +44,17 @@ def terminal(text: str, *, lines: bool = True) -> str:
 
 
 def markdown(text: str) -> str:
-    """``text`` as one line of Markdown that renders as exactly this text."""
+    """``text`` as one line of Markdown that renders as exactly this text (less the spaces
+    around it, which Markdown drops anyway), wherever it is put in a line."""
     out = []
-    plain = terminal(text, lines=False)
+    plain = terminal(text, lines=False).strip(" ")
+    block = _BLOCK_START.match(plain)
+    lead = block.end() - 1 if block else -1  # this character would start a block
     for i, char in enumerate(plain):
         autolink = (char == ":" and plain.startswith("//", i + 1)) or (
             char == "." and plain[max(0, i - 3) : i].lower() == "www"
         )
-        if char in _MARKDOWN_ESCAPED or autolink:
+        if char in _MARKDOWN_ESCAPED or autolink or (i == lead and char not in _ENTITIES):
             out.append("\\" + char)
         elif char in _ENTITIES:
             out.append(_ENTITIES[char])

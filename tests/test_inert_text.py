@@ -66,6 +66,10 @@ def test_escaped_markdown_renders_as_the_text_itself(text: str) -> None:
     assert not {t.type for t in item} & ACTING, escaped
     rendered = "".join(t.content for t in item if t.type == "text")
     assert rendered.strip() == shown(text).strip(), (escaped, rendered)
+    blocks = {t.type for t in RENDERER.parse(f"{escaped}\n")}  # a line of its own
+    assert blocks <= {"paragraph_open", "inline", "paragraph_close"}, escaped
+    item_blocks = [t.type for t in RENDERER.parse(f"- {escaped}\n")]
+    assert item_blocks.count("list_item_open") == 1 and "heading_open" not in item_blocks
     table = f"| a | b |\n|---|---|\n| {escaped} | end |\n"
     assert not {t.type for t in inline_tokens(table)} & ACTING
     assert len(cells(table)) == 2 and cells(table)[1] == "end"
