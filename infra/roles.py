@@ -109,6 +109,9 @@ UPDATE_COLUMNS: Mapping[str, tuple[str, ...]] = {
 # CONNECT to log in; TEMPORARY for collect's staging table (CREATE TEMP TABLE collect_stage).
 DATABASE_PRIVILEGES = ("CONNECT", "TEMPORARY")
 SCHEMA_PRIVILEGES = ("USAGE",)
+# One collect, recommend or report at a time uses one connection each; a leaked credential
+# cannot take more than these from the server's max_connections.
+JOBS_CONNECTION_LIMIT = 10
 # Tables the owner adds later are readable by the jobs; writes are granted table by table.
 FUTURE_TABLE_PRIVILEGES = ("SELECT",)
 
@@ -151,6 +154,7 @@ class DatabaseRoles(pulumi.ComponentResource):
             replication=False,
             bypass_row_level_security=False,
             inherit=False,
+            connection_limit=JOBS_CONNECTION_LIMIT,
             roles=[],
             search_paths=[schema],  # the jobs name tables without a schema
             opts=child,

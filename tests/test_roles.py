@@ -69,6 +69,7 @@ def test_the_jobs_role_logs_in_and_may_do_nothing_else() -> None:
         "replication": False,
         "bypassRowLevelSecurity": False,
         "inherit": False,
+        "connectionLimit": 10,
         "roles": [],
         "searchPaths": ["public"],
     }
@@ -242,13 +243,15 @@ def test_the_declared_role_exists_as_declared(pg_admin_dsn: str, roles_db: RoleD
     with psycopg.connect(pg_admin_dsn) as admin:
         row = admin.execute(
             """SELECT r.rolcanlogin, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolinherit,
-                      r.rolreplication, r.rolbypassrls, r.rolconfig, a.rolpassword
+                      r.rolreplication, r.rolbypassrls, r.rolconfig, a.rolpassword,
+                      r.rolconnlimit
                FROM pg_roles r JOIN pg_authid a ON a.oid = r.oid WHERE r.rolname = %s""",
             [roles_db.jobs],
         ).fetchone()
     assert row is not None
     assert row[:7] == (True, False, False, False, False, False, False)
     assert row[7] == ["search_path=public"]
+    assert row[9] == 10  # connections a leaked credential may hold
     assert scram_matches(row[8], roles_db.jobs_password)
     assert not scram_matches(row[8], roles_db.jobs_password + "x")
     assert any("PASSWORD '***'" in s for s in roles_db.ran)
