@@ -24,7 +24,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
 _IDENTIFIER_RULE = "letters, digits, _ and $, at most 63 characters, not starting with a digit"
 DEFAULT_JOBS_ROLE = "monitoring_jobs"
 MIN_PASSWORD_LENGTH = 16
-SET_PASSWORD = 'pulumi config set --secret jobsPassword "$(openssl rand -base64 32)"'
+SET_PASSWORD = 'pulumi config set --secret jobsPassword "$(openssl rand -hex 32)"'
 
 
 def plain_identifier(value: str, what: str) -> str:

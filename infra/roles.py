@@ -4,8 +4,8 @@ The owner is the role Pulumi connects as (``databaseUrl`` / ``DATABASE_URL``): i
 migrations and owns every object. The jobs connect as a login role of their own (stack
 config ``jobsRole``, password ``jobsPassword``, a secret) that may do exactly what the
 jobs' statements need and nothing else: no DDL, no DELETE, no TRUNCATE, no writes to
-``InfrastructureLimit``. If its credential leaks from CI, it cannot drop or rewrite
-anything. See docs/security.md.
+``InfrastructureLimit``, UPDATE only of the columns the jobs set. If its credential leaks
+from CI, it cannot drop anything or change a row's identity. See docs/security.md.
 
 Every grant names its table and depends on that table's ``SqlObject``; it is also replaced
 with it, so a table rebuilt by a migration gets its grants back in the same ``pulumi up``.
@@ -14,6 +14,7 @@ with it, so a table rebuilt by a migration gets its grants back in the same ``pu
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 import pulumi_postgresql as postgresql
@@ -23,30 +24,111 @@ from infra.config import OwnerConnection
 COMPONENT_TYPE = "infra-monitoring:postgres:DatabaseRoles"
 
 # Per table, what the jobs' statements need (sql/queries/*.sql; docs/security.md lists them).
+# UPDATE is granted on columns (UPDATE_COLUMNS below), never here, for the tables listed there.
 TABLE_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
     # collect merge_stage: INSERT … ON CONFLICT DO UPDATE … WHERE reads the row, RETURNING
     # reads the result; recommend and limits diff read the series.
-    "InfrastructureMetric": ("SELECT", "INSERT", "UPDATE"),
+    "InfrastructureMetric": ("SELECT", "INSERT"),
     # collect: watermarks (read), record_success / record_failure (upserts).
-    "CollectionWatermark": ("SELECT", "INSERT", "UPDATE"),
+    "CollectionWatermark": ("SELECT", "INSERT"),
     # collect record_run: runs are history, inserted once, never read back or rewritten.
     "CollectionRun": ("INSERT",),
     # recommend upsert_assessment (INSERT … ON CONFLICT DO UPDATE).
-    "UsageAssessment": ("SELECT", "INSERT", "UPDATE"),
-    # recommend: INSERT … RETURNING, refresh, SELECT … FOR UPDATE (needs UPDATE);
+    "UsageAssessment": ("SELECT", "INSERT"),
+    # recommend: INSERT … RETURNING, refresh, SELECT … FOR UPDATE (needs UPDATE on a column);
     # recommendations list / show / review / approve / dismiss / implement.
-    "UpgradeRecommendation": ("SELECT", "INSERT", "UPDATE"),
+    "UpgradeRecommendation": ("SELECT", "INSERT"),
     # limits diff reads it; pulumi up, as the owner, is its only writer.
     "InfrastructureLimit": ("SELECT",),
     # notify: the latest row per alert (read), INSERT … ON CONFLICT DO NOTHING, claims and
-    # delivery results (UPDATE).
-    "NotificationLog": ("SELECT", "INSERT", "UPDATE"),
+    # delivery results (UPDATE of columns).
+    "NotificationLog": ("SELECT", "INSERT"),
     # collect upserts the FOCUS purchase lines; recommend, status and report read them.
-    "PlanPurchase": ("SELECT", "INSERT", "UPDATE"),
+    "PlanPurchase": ("SELECT", "INSERT"),
+}
+# The columns the jobs' UPDATEs (and ON CONFLICT DO UPDATE) set, per table: never a row's
+# identity (its natural key), id or createdAt. Without table-level UPDATE the role cannot
+# LOCK a table in SHARE mode or stronger either (ACCESS EXCLUSIVE included).
+UPDATE_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    # collect merge_stage: a window re-published with other numbers.
+    "InfrastructureMetric": ("value", "unit", "windowEnd", "metadata", "updatedAt"),
+    # collect record_success / record_failure.
+    "CollectionWatermark": (
+        "collectedThrough",
+        "lastAttemptAt",
+        "lastSuccessAt",
+        "lastRunId",
+        "lastError",
+        "lastErrorAt",
+        "updatedAt",
+    ),
+    # recommend upsert_assessment: everything but the series and period it is about.
+    "UsageAssessment": (
+        "periodEnd",
+        "plan",
+        "limitValue",
+        "unit",
+        "state",
+        "stateSince",
+        "pendingState",
+        "usage",
+        "utilisation",
+        "dataThrough",
+        "method",
+        "forecastMean",
+        "forecastLower",
+        "forecastUpper",
+        "breachAt",
+        "breachAtUpper",
+        "backtest",
+        "points",
+        "evaluatedAt",
+        "updatedAt",
+    ),
+    # recommend refresh_recommendation; set_status (review commands, expiry).
+    "UpgradeRecommendation": (
+        "currentPlan",
+        "priority",
+        "title",
+        "reasoning",
+        "currentUsage",
+        "projectedUsage",
+        "projectedBreachAt",
+        "currentMonthlyCost",
+        "projectedMonthlyCost",
+        "upgradedMonthlyCost",
+        "overageAvoided",
+        "revenueAtRisk",
+        "roi",
+        "paybackDays",
+        "confidence",
+        "evidence",
+        "lastSeenAt",
+        "status",
+        "reviewHistory",
+        "reviewedBy",
+        "reviewedAt",
+        "updatedAt",
+    ),
+    # notify assign_message, claim, finish: a message's key, its claim and its outcome.
+    "NotificationLog": (
+        "messageKey",
+        "status",
+        "attempts",
+        "leaseUntil",
+        "lastError",
+        "sentAt",
+        "updatedAt",
+    ),
+    # collect upsert_purchase: a purchase line imported again.
+    "PlanPurchase": ("periodEnd", "billedCost", "effectiveCost", "source", "updatedAt"),
 }
 # CONNECT to log in; TEMPORARY for collect's staging table (CREATE TEMP TABLE collect_stage).
 DATABASE_PRIVILEGES = ("CONNECT", "TEMPORARY")
 SCHEMA_PRIVILEGES = ("USAGE",)
+# One collect, recommend or report at a time uses one connection each; a leaked credential
+# cannot take more than these from the server's max_connections.
+JOBS_CONNECTION_LIMIT = 10
 # Tables the owner adds later are readable by the jobs; writes are granted table by table.
 FUTURE_TABLE_PRIVILEGES = ("SELECT",)
 
@@ -89,6 +171,7 @@ class DatabaseRoles(pulumi.ComponentResource):
             replication=False,
             bypass_row_level_security=False,
             inherit=False,
+            connection_limit=JOBS_CONNECTION_LIMIT,
             roles=[],
             search_paths=[schema],  # the jobs name tables without a schema
             opts=child,
@@ -114,18 +197,28 @@ class DatabaseRoles(pulumi.ComponentResource):
                 opts=child,
             ),
         }
-        for table, privileges in TABLE_PRIVILEGES.items():
+
+        def table_grant(suffix: str, table: str, **grant: Any) -> postgresql.Grant:
+            """A grant on one table: waits for it and is replaced with it."""
             on = [tables[table]]
             follows = pulumi.ResourceOptions(depends_on=on, replace_with=on)
-            self.grants[table] = postgresql.Grant(
-                f"{name}-jobs-{table}",
+            return postgresql.Grant(
+                f"{name}-jobs-{table}{suffix}",
                 database=database,
                 schema=schema,
                 role=role,
-                object_type="table",
                 objects=[table],
-                privileges=list(privileges),
                 opts=pulumi.ResourceOptions.merge(child, follows),
+                **grant,
+            )
+
+        for table, privileges in TABLE_PRIVILEGES.items():
+            self.grants[table] = table_grant(
+                "", table, object_type="table", privileges=list(privileges)
+            )
+        for table, columns in UPDATE_COLUMNS.items():
+            self.grants[f"{table}-update"] = table_grant(
+                "-update", table, object_type="column", columns=list(columns), privileges=["UPDATE"]
             )
         self.future_tables = postgresql.DefaultPrivileges(
             f"{name}-jobs-future-tables",

@@ -43,12 +43,13 @@ class StoredAssessment:
         return (self.service, self.metric_type)
 
 
-def read_period(conn: psycopg.Connection, period: BillingPeriod) -> list[StoredAssessment]:
-    """Every assessment of ``period``, by service and metric."""
+def read_period(
+    conn: psycopg.Connection, period: BillingPeriod, *, as_of: datetime
+) -> list[StoredAssessment]:
+    """Every assessment of ``period`` made by ``as_of``, by service and metric."""
+    params = {"period_start": period.start, "as_of": as_of}
     with wrap_errors("reading usage assessments"), conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            query("assessments", "period_assessments"), {"period_start": period.start}
-        ).fetchall()
+        rows = cur.execute(query("assessments", "period_assessments"), params).fetchall()
     return [
         StoredAssessment(
             service=r["service"],

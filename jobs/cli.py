@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from jobs import interrupts, logs
 from jobs.errors import Interrupted, MonitoringError
+from jobs.outputs import inert_terminal
 from jobs.redact import scrub, secrets_from_env
 
 # Each command and the module that registers it. Only the module of the command being run
@@ -72,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         try:
-            return _main(argv)
+            with inert_terminal():
+                return _main(argv)
         finally:
             sys.stdout.flush()  # a closed pipe shows here (even after --help), not at exit
     except BrokenPipeError:

@@ -8,9 +8,10 @@ import re
 from collections.abc import Iterator
 
 import psycopg
-from psycopg import conninfo
+from psycopg import conninfo, sql
 
 from jobs.errors import ConfigError, DatabaseError, DatabaseUnavailable
+from jobs.queries import query
 from jobs.redact import redact_dsn
 
 APPLICATION_NAME = "infra-monitoring"
@@ -19,18 +20,57 @@ CONNECT_TIMEOUT_SECONDS = 10
 DISK_FULL = "53100"
 
 
+_URL_SCHEMES = ("postgresql://", "postgres://")
+# A host name, an IP address (IPv6 with a zone), or a Unix socket directory.
+_HOST = re.compile(r"^(/.*|[A-Za-z0-9._%:-]+)$")
+ENCODE_HINT = "percent-encode the password (docs/security.md, 'The jobs' URL')"
+
+
 def validate_dsn(dsn: str, origin: str) -> str:
-    """Check that ``dsn`` parses as a PostgreSQL conninfo; ``origin`` names where it came from."""
+    """Check that ``dsn`` parses as a PostgreSQL URL or conninfo; ``origin`` names where it
+    came from. The message never quotes the value: a password that is not percent-encoded
+    is cut by the parser into a host, a port or a database name, so any part may hold it."""
+    problem = _dsn_problem(dsn)
+    if problem:
+        raise ConfigError(f"{origin} is not a valid PostgreSQL URL: {problem}")
+    return dsn
+
+
+def _dsn_problem(dsn: str) -> str | None:
+    if dsn.lower().startswith(_URL_SCHEMES):
+        rest = dsn.split("://", 1)[1]
+        slash = rest.find("/")
+        authority = rest if slash < 0 else rest[:slash]
+        # libpq ends the user and password at the first "@" or "/": another "@" later means
+        # the password held one of them, and the rest would become the host or database.
+        if authority.count("@") > 1 or (slash >= 0 and "@" in rest[slash:]):
+            return f"its password (or user) holds a character such as / or @; {ENCODE_HINT}"
     try:
         params = conninfo.conninfo_to_dict(dsn)
     except psycopg.ProgrammingError as exc:
-        raise ConfigError(f"{origin} is not a valid PostgreSQL URL: {_first_line(exc)}") from None
-    ports = str(params.get("port") or "5432").split(",")
-    if not all(p.strip().isdigit() for p in ports):
-        raise ConfigError(
-            f"{origin} is not a valid PostgreSQL URL: port {params.get('port')!r} is not a number"
-        )
-    return dsn
+        return f"{_parser_reason(exc)}; {ENCODE_HINT}"
+    except UnicodeDecodeError:  # a percent-encoded byte sequence that is not UTF-8
+        return f"a percent-encoded part is not UTF-8; {ENCODE_HINT}"
+    except UnicodeEncodeError:  # undecodable bytes in the environment
+        return "it holds bytes that are not valid UTF-8"
+    for port in str(params.get("port") or "5432").split(","):
+        port = port.strip()
+        valid = port.isascii() and port.isdigit() and len(port) <= 5 and 1 <= int(port) <= 65535
+        if port and not valid:
+            return "a port is not a number from 1 to 65535"
+    for key in ("host", "hostaddr"):
+        hosts = str(params.get(key) or "").split(",")
+        if not all(_HOST.match(h.strip()) for h in hosts if h.strip()):
+            return f"a {key} holds characters no host name has; {ENCODE_HINT}"
+    return None
+
+
+def _parser_reason(exc: BaseException) -> str:
+    """libpq's complaint cut where it starts quoting the text (part of the password, maybe,
+    and a password may hold quotes too)."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    head, quote, _ = first.partition('"')
+    return (head.rstrip(" :") + (' "…"' if quote else "")) or "unreadable"
 
 
 def describe(dsn: str) -> str:
@@ -55,8 +95,57 @@ def _first_line(exc: BaseException) -> str:
     return redact_dsn(" ".join(_SEVERITY.sub("", line).split()))
 
 
+# What every job session relies on, set right after connecting so that the role's own
+# defaults (`ALTER ROLE CURRENT_USER SET statement_timeout = 1`, which the jobs role may run
+# on itself) cannot break the jobs. Sent as SET statements, not as the ``options`` startup
+# parameter, which PgBouncer refuses. The database's settings (ALTER DATABASE … SET, the
+# owner's) are put back right after, and the URL's own ``options`` win over both
+# (docs/security.md). Behind a transaction pooler a SET holds only on the server
+# connection it ran on, so there later transactions may see the role's defaults.
+SESSION_SETTINGS = {
+    "statement_timeout": "10min",
+    "lock_timeout": "2min",
+    "idle_in_transaction_session_timeout": "10min",
+    "idle_session_timeout": "0",
+    "default_transaction_read_only": "off",
+    "default_transaction_isolation": "read committed",
+    "default_transaction_deferrable": "off",
+    "DateStyle": "ISO",
+    "IntervalStyle": "postgres",
+    "bytea_output": "hex",
+}
+_OPTION_NAME = re.compile(r"-c\s*([\w.]+)=")
+
+
+def _given_options(dsn: str) -> set[str]:
+    """The settings the URL's own ``options`` set (``-c statement_timeout=60s``)."""
+    options = str(conninfo.conninfo_to_dict(dsn).get("options") or "")
+    return {name.lower() for name in _OPTION_NAME.findall(options)}
+
+
+def _set_session(conn: psycopg.Connection, dsn: str) -> None:
+    """Our session settings (one batch, before anything a 1 ms timeout could cut), then the
+    database's own for the same names, except what the URL sets itself."""
+    given = _given_options(dsn)
+    ours = {name: value for name, value in SESSION_SETTINGS.items() if name.lower() not in given}
+    conn.execute(
+        sql.SQL("; ").join(
+            sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value))
+            for name, value in ours.items()
+        )
+    )
+    wanted = {name.lower() for name in ours}
+    for (entry,) in conn.execute(query("session", "database_settings")).fetchall():
+        name, _, value = str(entry).partition("=")
+        if name.lower() in wanted:
+            conn.execute("SELECT set_config(%s, %s, false)", [name, value])
+    if not conn.autocommit:
+        conn.commit()
+
+
 def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
-    """Open a connection in UTC; unreachable servers and bad credentials raise one clear error.
+    """Open a connection in UTC, with the session settings the jobs rely on; unreachable
+    servers and bad credentials raise one clear error.
 
     Safe behind a transaction-pooling PgBouncer (Neon's ``-pooler`` hosts): the time zone
     travels as the ``TimeZone`` startup parameter, which PgBouncer keeps per client (libpq
@@ -65,7 +154,7 @@ def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
     """
     os.environ["PGTZ"] = "UTC"  # read by libpq at connect; every connection of ours is UTC
     try:
-        return psycopg.connect(
+        conn = psycopg.connect(
             dsn,
             autocommit=autocommit,
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
@@ -78,6 +167,13 @@ def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
         ) from None
     except psycopg.ProgrammingError as exc:
         raise ConfigError(f"invalid database URL: {_first_line(exc)}") from None
+    try:
+        with wrap_errors("setting up the session"):
+            _set_session(conn, dsn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 @contextlib.contextmanager

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import html
+import json
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import unquote
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 # userinfo of a URL: scheme://user:password@host -> scheme://user:***@host
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):(?P<pw>[^@\s]*)@")
+# (greedy to the last "@": a password holding an unencoded "@" is masked whole)
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):(?P<pw>\S*)@")
 # key/value conninfo: password=secret or password='se cret'
 _KV_PASSWORD = re.compile(
     r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE
@@ -22,16 +25,38 @@ def redact_dsn(text: str) -> str:
     return _KV_PASSWORD.sub(lambda m: f"{m['head']}{MASK}", text)
 
 
+def secret_forms(secret: str) -> list[str]:
+    """A secret as it may come back to us: as is, percent-decoded and percent-encoded (URL
+    parts, form bodies), JSON-escaped (``/`` as ``\\/`` too) and HTML-escaped."""
+    escaped = json.dumps(secret, ensure_ascii=False)[1:-1]
+    return [
+        secret,
+        unquote(secret),
+        unquote_plus(secret),
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret, safe=""),
+        escaped,
+        escaped.replace("/", "\\/"),
+        json.dumps(secret)[1:-1],
+        html.escape(secret),
+    ]
+
+
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Mask DSN passwords and every known secret value (longest first) in ``text``."""
+    """Mask DSN passwords and every known secret value, in each of its forms (longest
+    first), in ``text``."""
     text = redact_dsn(text)
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+    forms = {form for s in secrets if s for form in secret_forms(s) if len(form) >= 4}
+    for secret in sorted(forms, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
 
 
 def dsn_secrets(dsn: str) -> list[str]:
-    """The password inside a PostgreSQL URL or conninfo, as written and as libpq reads it."""
+    """The password inside a PostgreSQL URL or conninfo: as written, as the URL's parts say
+    (everything between the first ``:`` of the user info and its last ``@``, so an unencoded
+    ``/`` or ``@`` stays inside it), and as libpq reads it."""
     # Imported here: the CLI imports this module, and `--help` should not load the driver.
     import psycopg
     from psycopg import conninfo
@@ -39,10 +64,15 @@ def dsn_secrets(dsn: str) -> list[str]:
     found = []
     match = _URL_PASSWORD.search(dsn)
     if match and match["pw"]:
-        found += [match["pw"], unquote(match["pw"])]
+        found.append(match["pw"])
+    _, scheme, rest = dsn.partition("://")
+    if scheme and "@" in rest:
+        _user, colon, written = rest.rsplit("@", 1)[0].partition(":")
+        if colon and written:
+            found.append(written)
     try:
         password = conninfo.conninfo_to_dict(dsn).get("password")
-    except psycopg.Error:  # not a valid DSN: the forms above are all there is
+    except (psycopg.Error, UnicodeDecodeError):  # not a valid DSN: the forms above it is
         password = None
     if password:
         found.append(str(password))

@@ -41,12 +41,14 @@ class PeriodUsage:
 
 
 def period_usage(
-    conn: psycopg.Connection, period: BillingPeriod
+    conn: psycopg.Connection, period: BillingPeriod, *, as_of: datetime
 ) -> dict[tuple[str, str], PeriodUsage]:
-    """Usage so far in ``period`` per (service, metric type)."""
+    """Usage so far in ``period`` per (service, metric type), from the windows that ended
+    by ``as_of``."""
     params = {
         "period_start": period.start,
         "period_end": period.end,
+        "as_of": as_of,
         "level_metrics": [m for m, a in AGGREGATION.items() if a.over_time == "last"],
         "max_metrics": [m for m, a in AGGREGATION.items() if a.across_sources == "max"],
     }

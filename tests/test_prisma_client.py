@@ -249,7 +249,9 @@ def test_rows_prisma_writes_read_back_equal_in_python(
         first = conn.execute(
             """SELECT "timestamp" FROM "InfrastructureMetric" WHERE source = 'prisma:0'"""
         ).fetchone()
-        usage = period_usage(conn, BillingPeriod.containing(datetime(2026, 11, 15)))
+        usage = period_usage(
+            conn, BillingPeriod.containing(datetime(2026, 11, 15)), as_of=datetime(2026, 12, 1)
+        )
     assert first == (datetime(2026, 11, 1, 0, 0, 0, 123000),)
     # A job reads Prisma's metrics: one window per series, so usage is each row's value.
     assert {key: (u.value, prisma_json(u.through)) for key, u in usage.items()} == {

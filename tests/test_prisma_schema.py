@@ -331,7 +331,10 @@ def test_output_writes_the_file_and_a_bad_path_leaves_nothing(
 
     missing = tmp_path / "no-such-dir" / "x.prisma"
     code, _, err = run(capsys, "prisma-schema", "--output", str(missing))
-    assert (code, err) == (2, f"error: cannot write {missing}: No such file or directory\n")
+    assert (code, err) == (
+        2,
+        f"error: --output {missing}: directory {missing.parent} does not exist\n",
+    )
     assert list(tmp_path.iterdir()) == [target]
 
 

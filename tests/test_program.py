@@ -12,7 +12,7 @@ import pytest
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from infra.provider import SqlObjectProvider
-from infra.roles import TABLE_PRIVILEGES
+from infra.roles import TABLE_PRIVILEGES, UPDATE_COLUMNS
 from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.schema.plan import SCHEMA_PLAN
@@ -85,9 +85,9 @@ def test_no_credential_reaches_any_input(monkeypatch: pytest.MonkeyPatch) -> Non
     run_program(Recording(), {"databaseUrl": SECRET_DSN}, secret_keys=("databaseUrl",))
     # The schema and its component, then every limit row, their component and the prune,
     # then the roles: component, provider, role, database and schema grants, one grant per
-    # table, default privileges.
+    # table and one per table's updatable columns, default privileges.
     limit_rows = len(load_limits(DEFAULT_LIMITS_FILE).rows())
-    roles = 6 + len(TABLE_PRIVILEGES)
+    roles = 6 + len(TABLE_PRIVILEGES) + len(UPDATE_COLUMNS)
     assert len(inputs) == len(SCHEMA_PLAN) + 1 + limit_rows + 2 + roles
     for props in inputs:
         provider = props.pop("__provider", None)

@@ -237,7 +237,7 @@ def test_status_changes_need_a_known_id_and_a_name(
     code, _, err = run(capsys, "recommendations", "approve", "nope")
     assert code == 2 and "the following arguments are required: --by" in err
     code, _, err = run(capsys, "recommendations", "approve", "nope", "--by", "  ")
-    assert code == 1 and "a status change needs --by NAME" in err
+    assert code == 2 and "argument --by: is empty" in err
 
 
 def test_the_job_implements_advice_once_limits_yaml_follows_it(

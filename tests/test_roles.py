@@ -15,15 +15,18 @@ from typing import Any
 import psycopg
 import pulumi
 import pytest
+from psycopg import sql
 
-from infra.roles import TABLE_PRIVILEGES
+from infra.roles import TABLE_PRIVILEGES, UPDATE_COLUMNS
 from jobs.cli import main
+from jobs.db import connect
 from jobs.limits import store as limits_store
 from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.schema.plan import TABLE_NAMES
 from tests.support.fake_apis import FakeApis
 from tests.support.fake_receivers import FakeReceivers
+from tests.support.faults import with_statement_timeout
 from tests.support.grants_sql import DEFAULT_PRIVILEGES, GRANT, ROLE, SECRET_SIG, Declared, unwrap
 from tests.support.program import run_program
 from tests.support.roles_db import Declaring, RoleDatabase, declare, provisioned
@@ -67,6 +70,7 @@ def test_the_jobs_role_logs_in_and_may_do_nothing_else() -> None:
         "replication": False,
         "bypassRowLevelSecurity": False,
         "inherit": False,
+        "connectionLimit": 10,
         "roles": [],
         "searchPaths": ["public"],
     }
@@ -81,23 +85,30 @@ def test_each_table_gets_exactly_the_privileges_its_jobs_need() -> None:
         g["objects"][0]: g["privileges"] for g in grants.values() if g["objectType"] == "table"
     }
     assert tables == {
-        "InfrastructureMetric": ["SELECT", "INSERT", "UPDATE"],
-        "CollectionWatermark": ["SELECT", "INSERT", "UPDATE"],
+        "InfrastructureMetric": ["SELECT", "INSERT"],
+        "CollectionWatermark": ["SELECT", "INSERT"],
         "CollectionRun": ["INSERT"],
-        "UsageAssessment": ["SELECT", "INSERT", "UPDATE"],
-        "PlanPurchase": ["SELECT", "INSERT", "UPDATE"],
-        "UpgradeRecommendation": ["SELECT", "INSERT", "UPDATE"],
+        "UsageAssessment": ["SELECT", "INSERT"],
+        "PlanPurchase": ["SELECT", "INSERT"],
+        "UpgradeRecommendation": ["SELECT", "INSERT"],
         "InfrastructureLimit": ["SELECT"],
-        "NotificationLog": ["SELECT", "INSERT", "UPDATE"],
+        "NotificationLog": ["SELECT", "INSERT"],
     }
     assert set(tables) == set(TABLE_NAMES)  # no table left to chance
+    columns = {
+        g["objects"][0]: (g["privileges"], g["columns"])
+        for g in grants.values()
+        if g["objectType"] == "column"
+    }
+    assert columns == {t: (["UPDATE"], list(c)) for t, c in UPDATE_COLUMNS.items()}
+    assert not any("UPDATE" in p for p in tables.values())  # UPDATE only ever by column
     for grant in grants.values():
         assert grant["database"] == "monitoring" and grant["role"] == "monitoring_jobs"
         assert not {"DELETE", "TRUNCATE", "CREATE", "REFERENCES", "TRIGGER"} & set(
             grant["privileges"]
         )
         assert "withGrantOption" not in grant
-        if grant["objectType"] == "table":
+        if grant["objectType"] in ("table", "column"):
             assert grant["schema"] == "public" and len(grant["objects"]) == 1
     assert grants["roles-jobs-database"]["privileges"] == ["CONNECT", "TEMPORARY"]
     schema_grant = grants["roles-jobs-schema"]
@@ -127,7 +138,7 @@ def test_table_grants_follow_their_tables() -> None:
     for request in monitor.registered(GRANT):
         assert request.provider == provider_ref
         assert monitor.urns[role.name] in request.dependencies
-        table = request.name.removeprefix("roles-jobs-")
+        table = request.name.removeprefix("roles-jobs-").removesuffix("-update")
         if table in TABLE_PRIVILEGES:
             assert monitor.urns[table] in request.dependencies
             assert list(request.replace_with) == [monitor.urns[table]]
@@ -235,13 +246,15 @@ def test_the_declared_role_exists_as_declared(pg_admin_dsn: str, roles_db: RoleD
     with psycopg.connect(pg_admin_dsn) as admin:
         row = admin.execute(
             """SELECT r.rolcanlogin, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolinherit,
-                      r.rolreplication, r.rolbypassrls, r.rolconfig, a.rolpassword
+                      r.rolreplication, r.rolbypassrls, r.rolconfig, a.rolpassword,
+                      r.rolconnlimit
                FROM pg_roles r JOIN pg_authid a ON a.oid = r.oid WHERE r.rolname = %s""",
             [roles_db.jobs],
         ).fetchone()
     assert row is not None
     assert row[:7] == (True, False, False, False, False, False, False)
     assert row[7] == ["search_path=public"]
+    assert row[9] == 10  # connections a leaked credential may hold
     assert scram_matches(row[8], roles_db.jobs_password)
     assert not scram_matches(row[8], roles_db.jobs_password + "x")
     assert any("PASSWORD '***'" in s for s in roles_db.ran)
@@ -262,6 +275,22 @@ FORBIDDEN = {
     "update limit": """UPDATE "InfrastructureLimit" SET "limitValue" = 1e12""",
     "read runs": 'SELECT * FROM "CollectionRun"',
     "raise itself": "ALTER ROLE CURRENT_USER CREATEDB",
+    # UPDATE only of the columns the jobs set: never a row's identity, id or createdAt.
+    "move a window": """UPDATE "InfrastructureMetric" SET "timestamp" = '2001-01-01'""",
+    "rename a source": """UPDATE "InfrastructureMetric" SET source = 'forged'""",
+    "backdate a metric": """UPDATE "InfrastructureMetric" SET "createdAt" = '2001-01-01'""",
+    "re-key a watermark": """UPDATE "CollectionWatermark" SET source = 'forged'""",
+    "move an assessment": """UPDATE "UsageAssessment" SET "periodStart" = '2001-01-01'""",
+    "retarget advice": """UPDATE "UpgradeRecommendation" SET "recommendedPlan" = 'x'""",
+    "re-id advice": """UPDATE "UpgradeRecommendation" SET id = 'forged'""",
+    "extend advice": """UPDATE "UpgradeRecommendation" SET "expiresAt" = '2999-01-01'""",
+    "rewrite runs": """UPDATE "CollectionRun" SET status = 'ok'""",
+    # Without table-level UPDATE, no lock stronger than ROW EXCLUSIVE on any table.
+    **{
+        f"lock {t} {mode}": f'LOCK TABLE "{t}" IN {mode} MODE'
+        for t in TABLE_NAMES
+        for mode in ("SHARE", "EXCLUSIVE", "ACCESS EXCLUSIVE")
+    },
 }
 
 
@@ -269,11 +298,40 @@ FORBIDDEN = {
 def test_the_jobs_role_is_refused_ddl_deletes_truncates_and_limit_writes(
     roles_db: RoleDatabase, statement: str
 ) -> None:
-    with psycopg.connect(roles_db.jobs_dsn, autocommit=True) as conn:
+    with psycopg.connect(roles_db.jobs_dsn) as conn:  # in a transaction: LOCK needs one
         assert conn.execute("SELECT current_user").fetchone() == (roles_db.jobs,)
         with pytest.raises(psycopg.Error) as refused:
             conn.execute(statement)
+        conn.rollback()
     assert refused.value.sqlstate == "42501", refused.value  # insufficient_privilege
+
+
+ALLOWED = {
+    # what docs/security.md says remains possible for the jobs role
+    "change a metric value": """UPDATE "InfrastructureMetric" SET value = value""",
+    "rewrite review history": """UPDATE "UpgradeRecommendation"
+        SET "reviewHistory" = '[]', status = 'PENDING'""",
+    "lock rows": 'SELECT id FROM "UpgradeRecommendation" FOR UPDATE',
+    "row exclusive lock": 'LOCK TABLE "InfrastructureMetric" IN ROW EXCLUSIVE MODE',
+    "temporary table": "CREATE TEMP TABLE scratch (x int)",
+    "temporary function": "CREATE FUNCTION pg_temp.f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    "own password": "ALTER ROLE CURRENT_USER PASSWORD 'changed-by-a-thief'",
+    "own session defaults": "ALTER ROLE CURRENT_USER SET work_mem = '64kB'",
+    "advisory lock": "SELECT pg_advisory_lock(1)",
+}
+
+
+@pytest.mark.parametrize("statement", list(ALLOWED.values()), ids=list(ALLOWED))
+def test_what_the_jobs_role_may_still_do_is_what_the_docs_say(
+    roles_db: RoleDatabase, statement: str
+) -> None:
+    documented = (Path(__file__).parent.parent / "docs" / "security.md").read_text()
+    section = documented.split("### What the jobs role can still do")[1].split("\n#")[0]
+    name = next(k for k, v in ALLOWED.items() if v == statement)
+    assert f"**{name}**" in section, f"docs/security.md does not list {name!r}"
+    with psycopg.connect(roles_db.jobs_dsn) as conn:
+        conn.execute(statement)
+        conn.rollback()  # nothing kept; ALTER ROLE is transactional too
 
 
 def test_tables_the_owner_adds_later_are_readable_but_not_writable(roles_db: RoleDatabase) -> None:
@@ -355,3 +413,73 @@ def test_the_jobs_do_their_whole_work_as_the_jobs_role(
             for table in TABLE_NAMES
         }
     assert all(counts.values()), counts  # every table written (limits by the owner)
+
+
+SABOTAGE = {
+    # what the jobs role may set on itself, each enough to break every later job
+    "statement_timeout": "1",
+    "lock_timeout": "1",
+    "idle_in_transaction_session_timeout": "1",
+    "idle_session_timeout": "1",
+    "default_transaction_read_only": "on",
+    "default_transaction_isolation": "serializable",
+    "DateStyle": "SQL, DMY",
+    "IntervalStyle": "sql_standard",
+    "timezone": "Pacific/Kiritimati",
+}
+
+
+def test_the_jobs_shrug_off_session_defaults_their_role_set_on_itself(
+    jobs_db: RoleDatabase,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    with psycopg.connect(jobs_db.jobs_dsn, autocommit=True) as conn:
+        for name, value in SABOTAGE.items():
+            conn.execute(
+                sql.SQL("ALTER ROLE CURRENT_USER SET {} = {}").format(
+                    sql.Identifier(name), sql.Literal(value)
+                )
+            )
+    with psycopg.connect(jobs_db.owner_dsn) as owner:  # every new session gets them
+        (settings,) = owner.execute(
+            """SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_roles r
+               ON r.oid = s.setrole WHERE r.rolname = %s AND s.setdatabase = 0""",
+            [jobs_db.jobs],
+        ).fetchone()  # type: ignore[misc]
+    assert "statement_timeout=1" in settings and "default_transaction_read_only=on" in settings
+    for name in [k for k in os.environ if k.startswith(("VERCEL_", "NEON_", "UPSTASH_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", jobs_db.jobs_dsn)
+    work = Workload.for_today()
+    code, out, err = run(capsys, "collect", "--focus-file", str(work.focus_file(tmp_path)))
+    assert (code, err) == (0, ""), out
+    code, out, err = run(capsys, *work.recommend_args())
+    assert (code, err) == (0, ""), err
+    code, _, err = run(capsys, "report", "--out", str(tmp_path / "r.html"), "--now", work.now)
+    assert (code, err) == (0, ""), err
+    with psycopg.connect(jobs_db.owner_dsn) as owner:
+        assert owner.execute('SELECT count(*) FROM "UsageAssessment"').fetchone() != (0,)
+
+
+def test_the_jobs_session_settings_yield_to_the_database_and_the_url(migrated_db: str) -> None:
+    with connect(migrated_db) as conn:
+        assert conn.execute("SHOW statement_timeout").fetchone() == ("10min",)
+        assert conn.execute("SHOW default_transaction_read_only").fetchone() == ("off",)
+        (name,) = conn.execute("SELECT current_database()").fetchone()  # type: ignore[misc]
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET lock_timeout = '7s'").format(sql.Identifier(name))
+        )
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET statement_timeout = '9s'").format(sql.Identifier(name))
+        )
+        conn.commit()
+    with connect(migrated_db) as conn:  # the owner's ALTER DATABASE is kept
+        assert conn.execute("SHOW lock_timeout").fetchone() == ("7s",)
+        assert conn.execute("SHOW statement_timeout").fetchone() == ("9s",)
+    with connect(with_statement_timeout(migrated_db, 5000)) as conn:  # the URL wins
+        assert conn.execute("SHOW statement_timeout").fetchone() == ("5s",)
+        assert conn.execute("SHOW lock_timeout").fetchone() == ("7s",)
+        assert conn.execute("SHOW TimeZone").fetchone() == ("UTC",)

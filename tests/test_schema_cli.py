@@ -110,8 +110,8 @@ def test_down_archives_tables_with_rows(capsys: pytest.CaptureFixture[str], db_e
 @pytest.mark.parametrize(
     ("url", "reason"),
     [
-        ("postgresql://u:topsecret@host:notaport/db", "port 'notaport' is not a number"),
-        ("db.example.com topsecret", 'missing "=" after "db.example.com"'),
+        ("postgresql://u:topsecret@host:notaport/db", "a port is not a number from 1 to 65535"),
+        ("db.example.com topsecret", 'missing "…"; percent-encode the password'),
     ],
 )
 def test_bad_database_url_is_a_configuration_error(

@@ -50,7 +50,9 @@ def test_period_usage_sums_amounts_and_takes_the_latest_level(migrated_db: str) 
         insert(conn, "VERCEL_KV", "LATENCY_MS", "upstash:a", 3, 4)
         insert(conn, "VERCEL_KV", "LATENCY_MS", "upstash:b", 3, 9)
         insert(conn, "VERCEL_FUNCTIONS", "INVOCATIONS", "vercel", 30, 999, month=10)  # last month
-        usage = period_usage(conn, BillingPeriod.containing(datetime(2026, 11, 20)))
+        usage = period_usage(
+            conn, BillingPeriod.containing(datetime(2026, 11, 20)), as_of=datetime(2026, 12, 1)
+        )
     assert usage[("VERCEL_FUNCTIONS", "INVOCATIONS")].value == 150
     assert usage[("VERCEL_KV", "STORAGE_MB")].value == 17
     assert usage[("VERCEL_KV", "STORAGE_MB")].sources == 2

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
+
 from jobs.errors import ConfigError
 from jobs.redact import credential_forms
 
@@ -47,7 +49,9 @@ class UpstashConfig:
 class HttpConfig:
     timeout: float = 30.0
     attempts: int = 5
-    budget: float = 120.0
+    budget: float = 120.0  # seconds per request, retries included
+    source_budget: float = 600.0  # seconds per source, all its requests included
+    max_response_mb: float = 256.0  # one response body, decompressed
 
 
 @dataclass(frozen=True)
@@ -80,11 +84,33 @@ def _get(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _credential(env: Mapping[str, str], name: str) -> str | None:
+    """A token as an HTTP header carries it: printable ASCII without spaces. Anything else
+    (a line break pasted with it, above all) is refused naming the variable, never quoting
+    it: httpx would echo the whole value in its "Illegal header value" error."""
+    value = _get(env, name)
+    if value is not None and not all("!" <= c <= "~" for c in value):
+        raise ConfigError(
+            f"{name} holds a line break, space, control or non-ASCII character: set it "
+            "again to exactly the value the provider shows"
+        )
+    return value
+
+
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
     value = _get(env, name) or default
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{name} must be an http(s) URL such as {default}, not {value!r}")
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # ValueError when it is not a number from 0 to 65535
+        httpx.URL(value)
+    except (ValueError, httpx.InvalidURL):
+        parts, port = urlsplit(""), 0
+    plain = value.isascii() and value.isprintable() and " " not in value
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0 or not plain:
+        raise ConfigError(
+            f"{name} must be an http(s) URL such as {default} (a port from 1 to 65535, no "
+            f"spaces or control characters), not {value!r}"
+        )
     return value.rstrip("/")
 
 
@@ -97,7 +123,9 @@ def _ids(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return ids
 
 
-def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+def _number(
+    env: Mapping[str, str], name: str, default: float, low: float, high: float, whole: bool = False
+) -> float:
     raw = _get(env, name)
     if raw is None:
         return default
@@ -105,8 +133,10 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {raw}")
+    if not low <= value <= high:  # NaN and infinities fail this too
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {raw!r}")
+    if whole and not value.is_integer():
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}")
     return value
 
 
@@ -131,9 +161,9 @@ def backfill_days(value: str, origin: str) -> int:
 def from_env(env: Mapping[str, str] | None = None) -> CollectConfig:
     env = os.environ if env is None else env
     vercel = None
-    if _get(env, "VERCEL_TOKEN"):
+    if _credential(env, "VERCEL_TOKEN"):
         vercel = VercelConfig(
-            token=_get(env, "VERCEL_TOKEN") or "",
+            token=_credential(env, "VERCEL_TOKEN") or "",
             team_id=_get(env, "VERCEL_TEAM_ID"),
             base_url=_url(env, "VERCEL_API_URL", "https://api.vercel.com"),
         )
@@ -144,11 +174,11 @@ def from_env(env: Mapping[str, str] | None = None) -> CollectConfig:
     project_ids, org_id = _ids(env, "NEON_PROJECT_ID"), _get(env, "NEON_ORG_ID")
     if org_id and not _ID.match(org_id):
         raise ConfigError(f"NEON_ORG_ID: {org_id!r} is not an id")
-    if _get(env, "NEON_API_KEY"):
+    if _credential(env, "NEON_API_KEY"):
         if not (project_ids or org_id):
             raise ConfigError("NEON_API_KEY set but neither NEON_PROJECT_ID nor NEON_ORG_ID")
         neon = NeonConfig(
-            api_key=_get(env, "NEON_API_KEY") or "",
+            api_key=_credential(env, "NEON_API_KEY") or "",
             project_ids=project_ids,
             org_id=org_id,
             base_url=_url(env, "NEON_API_URL", "https://console.neon.tech/api/v2"),
@@ -159,8 +189,8 @@ def from_env(env: Mapping[str, str] | None = None) -> CollectConfig:
     upstash = None
     if _require_together(env, ("UPSTASH_EMAIL", "UPSTASH_API_KEY", "UPSTASH_DATABASE_IDS")):
         upstash = UpstashConfig(
-            email=_get(env, "UPSTASH_EMAIL") or "",
-            api_key=_get(env, "UPSTASH_API_KEY") or "",
+            email=_credential(env, "UPSTASH_EMAIL") or "",
+            api_key=_credential(env, "UPSTASH_API_KEY") or "",
             database_ids=_ids(env, "UPSTASH_DATABASE_IDS"),
             base_url=_url(env, "UPSTASH_API_URL", "https://api.upstash.com"),
         )
@@ -169,7 +199,9 @@ def from_env(env: Mapping[str, str] | None = None) -> CollectConfig:
     days = backfill_days(raw_days, "COLLECT_BACKFILL_DAYS") if raw_days else DEFAULT_BACKFILL_DAYS
     http = HttpConfig(
         timeout=_number(env, "COLLECT_HTTP_TIMEOUT", 30.0, 0.1, 600),
-        attempts=int(_number(env, "COLLECT_RETRY_ATTEMPTS", 5, 1, 20)),
+        attempts=int(_number(env, "COLLECT_RETRY_ATTEMPTS", 5, 1, 20, whole=True)),
         budget=_number(env, "COLLECT_RETRY_BUDGET", 120.0, 1, 3600),
+        source_budget=_number(env, "COLLECT_SOURCE_BUDGET", 600.0, 1, 21600),
+        max_response_mb=_number(env, "COLLECT_MAX_RESPONSE_MB", 256.0, 1, 4096),
     )
     return CollectConfig(vercel, neon, upstash, days, http)

@@ -86,7 +86,7 @@ def _tags(value: object, where: str) -> Mapping[str, Any]:
     if isinstance(value, str):  # CSV exports carry Tags as JSON text
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply
             raise PayloadError(f"{where}: Tags is not a JSON object") from None
     if not isinstance(value, dict):
         raise PayloadError(f"{where}: Tags is not an object")

@@ -2,8 +2,11 @@
 
 Connection errors, timeouts, a body cut short, 429 and 5xx are retried; the delay honours
 ``Retry-After`` or the JSON body's ``error.limit.reset`` (Vercel), else grows exponentially
-with jitter. Retries are bounded by a count and by a total time budget. Anything else
-(401, 403, 404, 400) fails at once with one line naming the request and the reason.
+with jitter. Retries are bounded by a count and by a total time budget, which is also a
+deadline: a response that drips a byte at a time is cut when the budget runs out, however
+lively it is. A body, once decompressed, may not exceed ``max_body_bytes`` (a
+decompression bomb is refused while it inflates, not after). Anything else (401, 403, 404,
+400) fails at once with one line naming the request and the reason.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeGuard, TypeVar
@@ -35,6 +38,7 @@ class RetryPolicy:
     max_backoff: float = 30.0
     connect_timeout: float = 10.0
     read_timeout: float = 30.0  # also the longest silence inside a streamed body
+    max_body_bytes: int = 256 * 2**20  # of one response, decompressed
     sleep: Sleep = field(default=asyncio.sleep, compare=False)
     clock: Callable[[], float] = field(default=time.time, compare=False)  # epoch seconds
 
@@ -88,7 +92,7 @@ def _is_number(value: object) -> TypeGuard[float]:
 def _json_path(body: bytes, *keys: str) -> Any:
     try:
         value: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     for key in keys:
         if not isinstance(value, dict):
@@ -140,7 +144,7 @@ class Api:
             body = await response.aread()
             try:
                 return json.loads(body)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, RecursionError):  # RecursionError: nested too deeply
                 raise PayloadError(f"GET {path}: the response is not JSON") from None
 
         return await self.request(path, params, parse)
@@ -162,27 +166,34 @@ class Api:
         for attempt in range(1, policy.attempts + 1):
             asked: float | None = None
             try:
-                async with self._client.stream(
-                    "GET",
-                    self._base + path,
-                    params=dict(params or {}),
-                    headers=self._headers,
-                    auth=self._auth or httpx.USE_CLIENT_DEFAULT,
-                    timeout=policy.timeout,
-                ) as response:
-                    if response.status_code == 200:
-                        return await consume(response)
-                    body = await response.aread()
-                    status = response.status_code
-                    if status not in RETRYABLE_STATUS:
-                        hint = _HINTS.get(status, "")
-                        extra = f" ({hint}{': check ' + self._hint if self._hint else ''})"
-                        raise self._failed(
-                            f"{what}: HTTP {status}: {error_message(body)}"
-                            + (extra if hint else "")
-                        )
-                    reason = f"HTTP {status}"
-                    asked = retry_delay(response.headers, body, policy.clock())
+                async with asyncio.timeout(policy.budget_seconds - (time.monotonic() - started)):
+                    async with self._client.stream(
+                        "GET",
+                        self._base + path,
+                        params=dict(params or {}),
+                        headers=self._headers,
+                        auth=self._auth or httpx.USE_CLIENT_DEFAULT,
+                        timeout=policy.timeout,
+                    ) as response:
+                        _cap_body(response, policy.max_body_bytes, what)
+                        if response.status_code == 200:
+                            return await consume(response)
+                        body = await response.aread()
+                        status = response.status_code
+                        if status not in RETRYABLE_STATUS:
+                            hint = _HINTS.get(status, "")
+                            extra = f" ({hint}{': check ' + self._hint if self._hint else ''})"
+                            raise self._failed(
+                                f"{what}: HTTP {status}: {error_message(body)}"
+                                + (extra if hint else "")
+                            )
+                        reason = f"HTTP {status}"
+                        asked = retry_delay(response.headers, body, policy.clock())
+            except TimeoutError:  # asyncio.timeout: the budget ran out during this attempt
+                raise self._failed(
+                    f"{what}: no complete answer within the retry budget of "
+                    f"{policy.budget_seconds:g}s (attempt {attempt})"
+                ) from None
             except httpx.TimeoutException:
                 reason = f"no answer within {policy.read_timeout:g}s"
             except httpx.RemoteProtocolError as exc:
@@ -202,6 +213,25 @@ class Api:
                 )
             await policy.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _cap_body(response: httpx.Response, limit: int, what: str) -> None:
+    """Make every read of ``response`` (``aread``, ``aiter_lines``, … all go through
+    ``aiter_bytes``, after decompression) fail once more than ``limit`` bytes came out."""
+    decoded = response.aiter_bytes
+
+    async def capped(chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        total = 0
+        async for chunk in decoded(chunk_size):
+            total += len(chunk)
+            if total > limit:
+                raise PayloadError(
+                    f"{what}: the response is larger than {limit / 2**20:g} MiB once "
+                    "decompressed; refused (COLLECT_MAX_RESPONSE_MB)"
+                )
+            yield chunk
+
+    response.aiter_bytes = capped  # type: ignore[method-assign]
 
 
 def _credentials(

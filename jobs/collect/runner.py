@@ -1,9 +1,11 @@
 """One collection run: lock, fetch every source concurrently, write each in its own transaction.
 
-Sources are fetched in parallel (asyncio + httpx); their rows are written one source at a
-time on one connection, each source in one transaction with its watermark, so a failed
-source writes nothing and the others still commit. A PostgreSQL advisory lock keeps two
-runs from interleaving (transaction-scoped, so it holds behind a transaction pooler).
+Sources are fetched in parallel (asyncio + httpx); each source's rows are written as soon
+as it has finished, one source at a time on one connection, each source in one transaction
+with its watermark, so a failed source writes nothing, the others still commit, and a slow
+source holds back nobody else's writes. Each source has a deadline of its own
+(``COLLECT_SOURCE_BUDGET``). A PostgreSQL advisory lock keeps two runs from interleaving
+(transaction-scoped, so it holds behind a transaction pooler).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +34,7 @@ from jobs.collect.sources.upstash import UpstashDatabase
 from jobs.collect.sources.vercel_billing import VercelBilling
 from jobs.collect.sources.vercel_deployments import VercelDeployments
 from jobs.errors import (
+    ApiError,
     DatabaseError,
     Interrupted,
     PayloadError,
@@ -127,6 +130,7 @@ def policy_for(config: CollectConfig) -> RetryPolicy:
         attempts=config.http.attempts,
         budget_seconds=config.http.budget,
         read_timeout=config.http.timeout,
+        max_body_bytes=int(config.http.max_response_mb * 2**20),
     )
 
 
@@ -179,18 +183,27 @@ def resume_from(mark: datetime | None, now: datetime, backfill_days: int) -> dat
     return max(mark, day_start(now) - timedelta(days=MAX_BACKFILL_DAYS))
 
 
-async def fetch_all(
-    sources: Sequence[Source], since: dict[str, datetime], now: datetime
-) -> list[Batch | SourceError]:
-    async def one(source: Source) -> Batch | SourceError:
-        try:
-            return await source.collect(since[source.name], now)
-        except SourceError as exc:
-            return exc
-        except ValueError as exc:  # a value our rows refuse (say NaN): the payload's fault
-            return PayloadError(str(exc))
+async def fetched(
+    sources: Sequence[Source], since: dict[str, datetime], now: datetime, budget: float
+) -> AsyncIterator[tuple[str, Batch | SourceError]]:
+    """Each source's result as soon as it is there (fastest first); a source still
+    fetching after ``budget`` seconds fails alone."""
 
-    return list(await asyncio.gather(*(one(s) for s in sources)))
+    async def one(source: Source) -> tuple[str, Batch | SourceError]:
+        try:
+            async with asyncio.timeout(budget):
+                return source.name, await source.collect(since[source.name], now)
+        except TimeoutError:
+            return source.name, ApiError(
+                f"{source.name}: not finished within {budget:g}s (COLLECT_SOURCE_BUDGET)"
+            )
+        except SourceError as exc:
+            return source.name, exc
+        except ValueError as exc:  # a value our rows refuse (say NaN): the payload's fault
+            return source.name, PayloadError(str(exc))
+
+    for next_done in asyncio.as_completed([one(s) for s in sources]):
+        yield await next_done
 
 
 def duplicate_key(rows: Sequence[MetricRow]) -> str | None:
@@ -269,9 +282,10 @@ def collect(
                             result = exc
                         _write(conn, report, source.name, result, now, secrets)
                 else:
-                    results = run_async(_fetch(config, conn, now, policy or policy_for(config)))
-                    for name, outcome in results:
-                        _write(conn, report, name, outcome, now, secrets)
+                    fetching = _fetch_and_write(
+                        config, conn, report, now, policy or policy_for(config), secrets
+                    )
+                    run_async(fetching)
             except Interrupted as stop:
                 # What committed stays (whole sources); the source in flight rolled back.
                 report.interrupted = stop
@@ -280,9 +294,16 @@ def collect(
     return report
 
 
-async def _fetch(
-    config: CollectConfig, conn: psycopg.Connection, now: datetime, policy: RetryPolicy
-) -> list[tuple[str, Batch | SourceError]]:
+async def _fetch_and_write(
+    config: CollectConfig,
+    conn: psycopg.Connection,
+    report: RunReport,
+    now: datetime,
+    policy: RetryPolicy,
+    secrets: Sequence[str],
+) -> None:
+    """Write each source the moment it is fetched. The write runs on the event loop's own
+    (main) thread, so SIGTERM still cancels its statement; other fetches wait meanwhile."""
     marks = store.watermarks(conn)
     limits = httpx.Limits(max_connections=50, max_keepalive_connections=20)
     async with httpx.AsyncClient(
@@ -290,8 +311,12 @@ async def _fetch(
     ) as client:
         sources = build_sources(config, client, policy)
         since = {s.name: resume_from(marks.get(s.name), now, config.backfill_days) for s in sources}
-        results = await fetch_all(sources, since, now)
-    return [(s.name, r) for s, r in zip(sources, results, strict=True)]
+        order = [s.name for s in sources]
+        try:
+            async for name, result in fetched(sources, since, now, config.http.source_budget):
+                _write(conn, report, name, result, now, secrets)
+        finally:  # the summary lists sources in their usual order, not in finishing order
+            report.outcomes.sort(key=lambda o: order.index(o.source))
 
 
 def _record_run(conn: psycopg.Connection, report: RunReport) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jobs import formats
 from jobs.collect.runner import Outcome, RunReport
+from jobs.text import markdown
 
 COLUMNS = ("source", "windows", "written", "new", "unchanged", "unmapped", "result")
 
@@ -58,17 +59,13 @@ def as_text(report: RunReport) -> str:
     return "\n".join(out) + "\n"
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def as_markdown(report: RunReport) -> str:
-    out = [f"### {_md(headline(report))}", ""]
+    out = [f"### {markdown(headline(report))}", ""]
     out.append("| " + " | ".join(COLUMNS) + " |")
     out.append("|" + "|".join(["---", *(["---:"] * (len(COLUMNS) - 2)), "---"]) + "|")
     for outcome in report.outcomes:
-        out.append("| " + " | ".join(_md(c) for c in _cells(outcome)) + " |")
+        out.append("| " + " | ".join(markdown(c) for c in _cells(outcome)) + " |")
     details = _details(report)
-    if details:
-        out += ["", *(f"- {_md(d)}" for d in details)]
+    if details:  # provider messages, file contents: escaped, so they render as text
+        out += ["", *(f"- {markdown(d)}" for d in details)]
     return "\n".join(out) + "\n\n"

@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from jobs.commands.options import number
 from jobs.errors import CollectionBusy, ConfigError
 from jobs.redact import scrub, secrets_from_env
 
@@ -38,7 +39,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--lock-wait",
-        type=float,
+        type=number(float, 0, 3600, low_allowed=True),
         default=DEFAULT_LOCK_WAIT,
         metavar="SECONDS",
         help="how long to wait for a run already in progress (default 60; 0: do not wait)",
@@ -69,8 +70,6 @@ def _run(args: argparse.Namespace) -> int:
             "NEON_ORG_ID) or UPSTASH_EMAIL + UPSTASH_API_KEY + UPSTASH_DATABASE_IDS, "
             "or pass --focus-file PATH (see docs/collection.md)"
         )
-    if args.lock_wait < 0:
-        raise ConfigError("--lock-wait must be 0 or more seconds")
     database = settings.database()
     try:
         report = collect(config, database.dsn, files=args.focus_file, lock_wait=args.lock_wait)

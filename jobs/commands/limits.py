@@ -84,7 +84,8 @@ def _check(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     limits = _load(args)
     database = settings.database()
-    period = BillingPeriod.containing(datetime.now(UTC))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    period = BillingPeriod.containing(now)
     with db.connect(database.dsn) as conn:
         first_deploy = nothing_deployed(conn, args.schema)
         if first_deploy:
@@ -100,7 +101,7 @@ def _diff(args: argparse.Namespace) -> int:
                 conn.execute(
                     sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(args.schema))
                 )
-                usage = period_usage(conn, period)
+                usage = period_usage(conn, period, as_of=now)
     changes = compare(limits.rows(), table_rows)
     active = {s.service: s.plan for s in limits.services}
     moved = impacts(changes, active, {key: u.value for key, u in usage.items()})

@@ -8,13 +8,12 @@ models, writes them to a file (``--output``), or checks a file against them (``-
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
 from pathlib import Path
 
 from jobs import db, settings
 from jobs.errors import ConfigError, PrismaSchemaDrift
+from jobs.outputs import check_writable, write_atomically
 from jobs.prisma import drift, introspect, render
 
 REGENERATE = "python -m jobs prisma-schema --output prisma/infrastructure.prisma"
@@ -66,27 +65,17 @@ def check(path: Path, text: str, generated: str) -> None:
         )
 
 
-def write(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step: a failure leaves the old file whole."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            partial.unlink()
-        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
-
-
 def _run(args: argparse.Namespace) -> int:
     if args.check:
         text = read(args.check)  # a bad path fails before any database work
         check(args.check, text, generate())
         print(f"{args.check} matches sql/")
         return 0
+    if args.output:
+        check_writable(args.output, "--output")  # before any database work
     generated = generate()
     if args.output:
-        write(args.output, generated)
+        write_atomically(args.output, generated, "--output")
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(generated)

@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 from jobs import db, formats, settings
 from jobs.commands import gitops
 from jobs.commands.options import (
+    MAX_DAYS,
     days,
     hours,
     lookback_days,
+    number,
     parse_now,
-    positive,
     shared,
+    text,
 )
 from jobs.limits.loader import load as load_limits
 from jobs.recommend import engine, explain, money, review, store
@@ -35,7 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     rec.add_argument(
         "--for",
         dest="for_points",
-        type=positive(int),
+        type=number(int, 0, 1000),
         default=DEFAULTS.rules.for_points,
         metavar="N",
         help=f"collections a new state must hold before it is raised (default "
@@ -43,7 +45,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     rec.add_argument(
         "--no-data-after-hours",
-        type=positive(float),
+        type=number(float, 0, 24 * MAX_DAYS),
         default=hours(DEFAULTS.rules.stale_after),
         metavar="H",
         help="a series whose newest point is older than this is NO_DATA (default "
@@ -51,7 +53,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     rec.add_argument(
         "--snooze-days",
-        type=positive(float),
+        type=number(float, 0, MAX_DAYS),
         default=days(DEFAULTS.snooze),
         metavar="D",
         help=f"a dismissed advice stays quiet unless its priority rises (default "
@@ -59,7 +61,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     rec.add_argument(
         "--expire-after-days",
-        type=positive(float),
+        type=number(float, 0, MAX_DAYS),
         default=days(DEFAULTS.expire_after),
         metavar="D",
         help=f"open advice whose condition has not held this long expires (default "
@@ -67,7 +69,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     rec.add_argument(
         "--ttl-days",
-        type=positive(float),
+        type=number(float, 0, MAX_DAYS),
         default=days(DEFAULTS.ttl),
         metavar="D",
         help=f"expiry date of a new recommendation (default {days(DEFAULTS.ttl):g})",
@@ -101,13 +103,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     listing.set_defaults(run=_list)
     show = actions.add_parser("show", help="explain one recommendation")
-    show.add_argument("id", help="its id, or the start of it (at least 4 characters)")
+    show.add_argument(
+        "id", type=text(100), help="its id, or the start of it (at least 4 characters)"
+    )
     show.set_defaults(run=_show)
     for action in ACTIONS:
         change = actions.add_parser(action, help=f"mark a recommendation {ACTIONS[action].value}")
-        change.add_argument("id", help="its id, or the start of it (at least 4 characters)")
-        change.add_argument("--by", required=True, help="who decides (recorded in the history)")
-        change.add_argument("--note", help="why, in a sentence")
+        change.add_argument(
+            "id", type=text(100), help="its id, or the start of it (at least 4 characters)"
+        )
+        change.add_argument(
+            "--by", required=True, type=text(100), help="who decides (recorded in the history)"
+        )
+        change.add_argument("--note", type=text(), help="why, in a sentence")
         change.add_argument("--reason", choices=sorted(REASONS), help="reason code")
         change.set_defaults(run=_change, verb=action)
     gitops.register(actions)  # propose, sync-prs: approval as a pull request
@@ -145,7 +153,8 @@ def _backtest(args: argparse.Namespace) -> int:
     today = datetime.combine(now.date(), datetime.min.time())
     period = BillingPeriod.containing(now)
     with db.connect(settings.database().dsn) as conn:
-        daily = store.daily_series(conn, today - timedelta(days=args.lookback_days), today)
+        since = today - timedelta(days=args.lookback_days)
+        daily = store.daily_series(conn, since, today, as_of=now)
     rows = []
     for case in account_cases(limits):
         for service, metric in sorted(case.current.metrics):

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from jobs import db, formats, settings
-from jobs.commands.options import parse_now, positive, shared
+from jobs.commands.options import MAX_DAYS, number, parse_now, shared
 from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.status import checks, read
@@ -40,7 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     shared(parser, "--limits")
     parser.add_argument(
         "--source-stale-after-hours",
-        type=positive(float),
+        type=number(float, 0, 24 * MAX_DAYS),
         default=DEFAULT_STALE_AFTER_HOURS,
         metavar="H",
         help="a source whose last success is older than this is stale (default "

@@ -14,6 +14,7 @@ from jobs.limits.changes import Action, FieldChange, Impact, RowChange
 from jobs.limits.model import LimitRow, key_label
 from jobs.limits.quantities import describe, describe_price, number
 from jobs.recommend.evaluation import State, utilisation
+from jobs.text import markdown as escape_markdown
 from jobs.usage import BillingPeriod
 
 
@@ -112,7 +113,8 @@ def markdown(report: DiffReport) -> str:
     lines = [heading, "", "| | limit | what |", "|---|---|---|"]
     for change in report.changes:
         lines.append(
-            f"| {change.action.value} | `{key_label(change.key)}` | {describe_change(change)} |"
+            f"| {change.action.value} | `{key_label(change.key)}` "
+            f"| {escape_markdown(describe_change(change))} |"
         )
     lines += ["", f"**Alert states** with usage since {report.period.start:%Y-%m-%d}:", ""]
     if not report.impacts:

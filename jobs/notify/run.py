@@ -89,8 +89,8 @@ def gather(
     ]
     inputs = alerts.Inputs(
         now=now,
-        assessments=assessments.read_period(conn, BillingPeriod.containing(now)),
-        sources=read_sources(conn),
+        assessments=assessments.read_period(conn, BillingPeriod.containing(now), as_of=now),
+        sources=read_sources(conn, now),
         recommendations=views,
         budgets=money.read(conn, limits, now).budgets,
         account_of=account_of,

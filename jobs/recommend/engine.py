@@ -52,8 +52,10 @@ def run(
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LOCK_KEY])
         # The year-long aggregations sort in memory instead of spilling to disk.
         conn.execute("SET LOCAL work_mem = '64MB'")
-        daily = store.daily_series(conn, start_of_day(now) - settings.lookback, start_of_day(now))
-        points = store.period_points(conn, period.start, period.end)
+        daily = store.daily_series(
+            conn, start_of_day(now) - settings.lookback, start_of_day(now), as_of=now
+        )
+        points = store.period_points(conn, period.start, period.end, as_of=now)
         active = {case.account: case.current.price.name for case in cases}
         _maintain(conn, active, settings, now, summary)
         for case in cases:

@@ -11,6 +11,7 @@ from jobs import formats
 from jobs.recommend.bill import Bill
 from jobs.recommend.forecast import Forecast, band_text
 from jobs.recommend.records import Evidence, Recommendation, RunSummary
+from jobs.text import markdown
 
 
 def _money(value: float | None) -> str:
@@ -226,7 +227,7 @@ def recommendation_markdown(rows: Sequence[Recommendation]) -> str:
         payback = "n/a" if r.payback_days is None else f"{r.payback_days:.1f} d"
         breach = f"{r.breach_at:%Y-%m-%d}" if r.breach_at else ""
         lines.append(
-            f"| {r.priority} | {r.status} | {r.title} | {bill_cell(r)} | {r.roi_text} "
+            f"| {r.priority} | {r.status} | {markdown(r.title)} | {bill_cell(r)} | {r.roi_text} "
             f"| {payback} | {breach} | `{r.id}` |"
         )
     return "\n".join(lines) + "\n"

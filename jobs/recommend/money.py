@@ -88,11 +88,11 @@ def _projected_bill(
 
 def read(conn: psycopg.Connection, limits: LimitsFile, now: datetime) -> Money:
     period = BillingPeriod.containing(now)
-    purchases = store.recent_purchases(conn, now - paid_plan.RECENT)
+    purchases = store.recent_purchases(conn, now - paid_plan.RECENT, as_of=now)
     mismatches = paid_plan.mismatches(limits, purchases)
     today = start_of_day(now)
-    daily = store.daily_series(conn, today - LOOKBACK, today)
-    points = store.period_points(conn, period.start, period.end)
+    daily = store.daily_series(conn, today - LOOKBACK, today, as_of=now)
+    points = store.period_points(conn, period.start, period.end, as_of=now)
     bills = {
         b.account: b
         for case in account_cases(limits)

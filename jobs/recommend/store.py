@@ -42,11 +42,13 @@ def _rows(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> list[d
 
 
 def daily_series(
-    conn: psycopg.Connection, since: datetime, until: datetime
+    conn: psycopg.Connection, since: datetime, until: datetime, *, as_of: datetime
 ) -> dict[SeriesKey, list[tuple[date, float]]]:
-    """Per series, (day, value) for every day with data in [since, until), oldest first."""
+    """Per series, (day, value) for every day with data in [since, until), oldest first,
+    from the windows that ended by ``as_of``."""
+    params = {"since": since, "until": until, "as_of": as_of} | _aggregation_params()
     with wrap_errors("reading daily usage"):
-        rows = _rows(conn, "daily_series", {"since": since, "until": until} | _aggregation_params())
+        rows = _rows(conn, "daily_series", params)
     series: dict[SeriesKey, list[tuple[date, float]]] = defaultdict(list)
     for row in rows:
         series[(row["service"], row["metric_type"])].append(
@@ -56,10 +58,11 @@ def daily_series(
 
 
 def period_points(
-    conn: psycopg.Connection, start: datetime, end: datetime
+    conn: psycopg.Connection, start: datetime, end: datetime, *, as_of: datetime
 ) -> dict[SeriesKey, list[tuple[datetime, float]]]:
-    """Per series, the evaluation points of the period (usage so far, or the level)."""
-    params = {"period_start": start, "period_end": end} | _aggregation_params()
+    """Per series, the evaluation points of the period (usage so far, or the level), from
+    the windows that ended by ``as_of``."""
+    params = {"period_start": start, "period_end": end, "as_of": as_of} | _aggregation_params()
     with wrap_errors("reading this period's usage"):
         rows = _rows(conn, "period_points", params)
     return {
@@ -165,10 +168,14 @@ def open_recommendations(conn: psycopg.Connection) -> list[OpenState]:
     ]
 
 
-def recent_purchases(conn: psycopg.Connection, since: datetime) -> list[Purchase]:
-    """The FOCUS purchase lines whose charge period ends after ``since``, newest first."""
+def recent_purchases(
+    conn: psycopg.Connection, since: datetime, *, as_of: datetime
+) -> list[Purchase]:
+    """The FOCUS purchase lines whose charge period ends after ``since`` and had begun by
+    ``as_of``, newest first."""
     with wrap_errors("reading purchases"), conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query("money", "recent_purchases"), {"since": since}).fetchall()
+        params = {"since": since, "as_of": as_of}
+        rows = cur.execute(query("money", "recent_purchases"), params).fetchall()
     return [
         Purchase(
             r["provider"],

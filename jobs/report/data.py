@@ -100,11 +100,11 @@ def gather(
     period = BillingPeriod.containing(now)
     today = datetime.combine(now.date(), datetime.min.time())
     with conn.transaction():
-        daily = recommend_store.daily_series(conn, today - lookback, today)
-        points = recommend_store.period_points(conn, period.start, period.end)
-        stored = {a.key: a for a in assessments.read_period(conn, period)}
+        daily = recommend_store.daily_series(conn, today - lookback, today, as_of=now)
+        points = recommend_store.period_points(conn, period.start, period.end, as_of=now)
+        stored = {a.key: a for a in assessments.read_period(conn, period, as_of=now)}
         open_rows = recommend_store.list_recommendations(conn, sorted(s.value for s in OPEN))
-        usage = period_usage(conn, period)
+        usage = period_usage(conn, period, as_of=now)
         money = money_read.read(conn, limits, now)
 
     limited: dict[tuple[str, str], tuple[str, LimitLines | None]] = {}

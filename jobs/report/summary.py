@@ -15,6 +15,7 @@ from jobs.recommend.evaluation import State
 from jobs.recommend.explain import bill_cell, bill_line
 from jobs.recommend.records import Recommendation
 from jobs.report.data import ReportData, SeriesView
+from jobs.text import markdown as escape_markdown
 
 SEVERITY_ORDER = (State.CRITICAL, State.WARNING, State.NO_DATA, State.OK)
 PRIORITY_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
@@ -187,6 +188,7 @@ def title(data: ReportData) -> str:
 
 
 def _cell(text: str) -> str:
+    """Our own text (it may hold Markdown) inside a table cell."""
     return text.replace("|", "\\|")
 
 
@@ -204,9 +206,9 @@ def markdown(summary: Summary) -> str:
         ]
         out += [
             f"| {line.state} | `{line.view.service}/{line.view.metric_type}` "
-            f"| {line.view.plan or ''} | {usage_text(line)} | "
+            f"| {escape_markdown(line.view.plan or '')} | {usage_text(line)} | "
             + " | ".join(
-                _cell(text)
+                escape_markdown(text)
                 for text in (
                     limit_text(line) if line.view.assessment else "",
                     forecast_text(line),
@@ -224,7 +226,7 @@ def markdown(summary: Summary) -> str:
             "|---|---|---|---|---|---|---|---|",
         ]
         out += [
-            f"| {r.priority} | {_cell(r.title)} | {r.status} | {bill_cell(r)} "
+            f"| {r.priority} | {escape_markdown(r.title)} | {r.status} | {bill_cell(r)} "
             f"| {_cell(r.roi_text)} | {payback(r.payback_days)} | {money(r.overage_avoided)} "
             f"| {revenue_text(r)} |"
             for r in summary.recommendations

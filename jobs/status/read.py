@@ -83,15 +83,15 @@ def _limits(conn: psycopg.Connection, schema: str, limits: LimitsFile, name: str
     )
 
 
-def sources(conn: psycopg.Connection) -> tuple[SourceState, ...]:
+def sources(conn: psycopg.Connection, as_of: datetime) -> tuple[SourceState, ...]:
     with wrap_errors("reading CollectionWatermark"), conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query("status", "sources")).fetchall()
+        rows = cur.execute(query("status", "sources"), {"as_of": as_of}).fetchall()
     return tuple(SourceState(**row) for row in rows)
 
 
-def _last_run(conn: psycopg.Connection) -> RunState | None:
+def _last_run(conn: psycopg.Connection, as_of: datetime) -> RunState | None:
     with wrap_errors("reading CollectionRun"), conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(query("status", "last_run")).fetchone()
+        row = cur.execute(query("status", "last_run"), {"as_of": as_of}).fetchone()
     return RunState(**row) if row else None
 
 
@@ -138,13 +138,13 @@ def gather(
             missing,
             lambda: _limits(conn, schema, limits, limits_name),
         ),
-        sources=_section(conn, "CollectionWatermark", missing, lambda: sources(conn)),
-        last_run=_section(conn, "CollectionRun", missing, lambda: _last_run(conn)),
+        sources=_section(conn, "CollectionWatermark", missing, lambda: sources(conn, now)),
+        last_run=_section(conn, "CollectionRun", missing, lambda: _last_run(conn, now)),
         assessments=_section(
             conn,
             "UsageAssessment",
             missing,
-            lambda: tuple(assessments.read_period(conn, period)),
+            lambda: tuple(assessments.read_period(conn, period, as_of=now)),
         ),
         notifications=_section(conn, "NotificationLog", missing, lambda: _notifications(conn, now)),
         money=_section(conn, "PlanPurchase", missing, lambda: money.read(conn, limits, now)),

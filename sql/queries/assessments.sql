@@ -2,7 +2,8 @@
 
 -- name: period_assessments
 -- The latest assessment of every service x metric in the billing period starting at
--- period_start (one row each: the table's unique key is service, metric, period start).
+-- period_start (one row each: the table's unique key is service, metric, period start),
+-- if it was made by as_of: a later evaluation saw data after it.
 SELECT service::text AS service, "metricType"::text AS metric_type, plan,
        "limitValue" AS limit_value, unit, state, "stateSince" AS state_since,
        "pendingState" AS pending_state, usage, utilisation, "dataThrough" AS data_through,
@@ -11,5 +12,5 @@ SELECT service::text AS service, "metricType"::text AS metric_type, plan,
        "breachAtUpper" AS breach_at_upper, backtest -> 'bandReliability' ->> 'text' AS band_text, points,
        "evaluatedAt" AS evaluated_at
 FROM "UsageAssessment"
-WHERE "periodStart" = %(period_start)s
+WHERE "periodStart" = %(period_start)s AND "evaluatedAt" <= %(as_of)s
 ORDER BY service, "metricType";

@@ -2,11 +2,12 @@
 -- really pay for, and the billed cost per day for budgets.
 
 -- name: recent_purchases
--- Purchases whose charge period ends after %(since)s, newest first.
+-- Purchases whose charge period ends after %(since)s and had begun by %(as_of)s (--now),
+-- newest first.
 SELECT provider, "serviceName" AS service_name, "periodStart" AS start, "periodEnd" AS "end",
        "billedCost" AS billed_cost, "effectiveCost" AS effective_cost
 FROM "PlanPurchase"
-WHERE "periodEnd" > %(since)s
+WHERE "periodEnd" > %(since)s AND "periodStart" <= %(as_of)s
 ORDER BY "periodStart" DESC, provider, "serviceName";
 
 -- name: daily_billed

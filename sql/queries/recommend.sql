@@ -3,11 +3,12 @@
 -- name: daily_series
 -- One value per service x metric x day: the day's amount for metrics that accumulate
 -- (summed over windows and sources, one pass); the day's peak for levels, per source,
--- then combined across sources by sum, or by max for latency.
+-- then combined across sources by sum, or by max for latency. Only windows that ended by
+-- as_of count (`--now` means "as of": nothing after it is seen).
 SELECT service::text AS service, "metricType"::text AS metric_type,
        date_trunc('day', "timestamp") AS day, sum(value) AS value
 FROM "InfrastructureMetric"
-WHERE "timestamp" >= %(since)s AND "timestamp" < %(until)s
+WHERE "timestamp" >= %(since)s AND "timestamp" < %(until)s AND "windowEnd" <= %(as_of)s
   AND NOT ("metricType" = ANY(%(level_metrics)s::"MetricType"[]))
 GROUP BY service, "metricType", date_trunc('day', "timestamp")
 UNION ALL
@@ -18,7 +19,7 @@ FROM (
     SELECT service, "metricType", source, date_trunc('day', "timestamp") AS day,
            max(value) AS value
     FROM "InfrastructureMetric"
-    WHERE "timestamp" >= %(since)s AND "timestamp" < %(until)s
+    WHERE "timestamp" >= %(since)s AND "timestamp" < %(until)s AND "windowEnd" <= %(as_of)s
       AND "metricType" = ANY(%(level_metrics)s::"MetricType"[])
     GROUP BY service, "metricType", source, date_trunc('day', "timestamp")
 ) AS per_source
@@ -27,13 +28,15 @@ ORDER BY 1, 2, 3;
 
 -- name: period_points
 -- The evaluation points of the period: at each window end (or when the window was last
--- collected, if earlier), the usage so far for accumulating metrics, the level otherwise.
+-- collected, if earlier), the usage so far for accumulating metrics, the level otherwise;
+-- windows that ended by as_of only.
 WITH by_end AS (
     SELECT service, "metricType", least("windowEnd", "updatedAt") AS at,
            CASE WHEN "metricType"::text = ANY(%(max_metrics)s) THEN max(value)
                 ELSE sum(value) END AS value
     FROM "InfrastructureMetric"
     WHERE "timestamp" >= %(period_start)s AND "timestamp" < %(period_end)s
+      AND "windowEnd" <= %(as_of)s
     GROUP BY service, "metricType", least("windowEnd", "updatedAt")
 )
 -- One row per series with its points as two arrays: far fewer rows to ship and decode.

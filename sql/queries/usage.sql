@@ -4,7 +4,7 @@
 -- For each service and metric type with data since period_start: the usage so far this
 -- period. Cumulative metrics sum their windows; level metrics take each source's latest
 -- window; then sources combine by sum, or by max for latency (jobs.model.AGGREGATION,
--- passed in as the arrays level_metrics and max_metrics).
+-- passed in as the arrays level_metrics and max_metrics). Windows that ended by as_of only.
 WITH windows AS (
     SELECT service, "metricType", source, value, "timestamp", "windowEnd",
            row_number() OVER (
@@ -12,6 +12,7 @@ WITH windows AS (
            ) AS newest
     FROM "InfrastructureMetric"
     WHERE "timestamp" >= %(period_start)s AND "timestamp" < %(period_end)s
+      AND "windowEnd" <= %(as_of)s
 ),
 per_source AS (
     SELECT service, "metricType", source,

@@ -14,6 +14,8 @@ documented semantics and source (``resource_postgresql_role.go``, ``_grant.go``,
   privileges: ``REVOKE ALL PRIVILEGES ON DATABASE|SCHEMA … FROM role`` (for named tables:
   ``REVOKE <privileges> ON TABLE schema.t, … FROM role``; with no objects: ``… ON ALL
   TABLES IN SCHEMA …``), then ``GRANT <privileges> ON … TO role`` (nothing for an empty list).
+- ``Grant`` with ``objectType: column``: ``REVOKE p (columns) ON TABLE …``, then ``GRANT p
+  (columns) ON TABLE … TO role``.
 - ``DefaultPrivileges``: ``ALTER DEFAULT PRIVILEGES FOR ROLE owner IN SCHEMA s REVOKE ALL ON
   TABLES FROM role``, then ``… GRANT <privileges> ON TABLES TO role``.
 
@@ -75,12 +77,16 @@ def unwrap(value: Any) -> Any:
     return value
 
 
-def _privileges(inputs: Mapping[str, Any]) -> sql.Composable:
+def _privilege_list(inputs: Mapping[str, Any]) -> list[sql.SQL]:
     names = [str(p).upper() for p in inputs.get("privileges") or []]
     unknown = sorted(set(names) - _PRIVILEGES)
     if unknown:
         raise ValueError(f"unknown privileges {unknown}")
-    return sql.SQL(", ").join(sql.SQL(p) for p in names)  # checked against the keyword list
+    return [sql.SQL(p) for p in names]  # checked against the keyword list
+
+
+def _privileges(inputs: Mapping[str, Any]) -> sql.Composable:
+    return sql.SQL(", ").join(_privilege_list(inputs))
 
 
 def _flag(inputs: Mapping[str, Any], key: str, keyword: str, default: bool = False) -> sql.SQL:
@@ -131,7 +137,24 @@ def _grant_target(inputs: Mapping[str, Any], objects: list[str]) -> sql.Composab
     )
 
 
+def column_grant_statements(inputs: Mapping[str, Any]) -> list[sql.Composable]:
+    """``object_type = "column"``: one table, its ``columns``; revoke, then grant, the listed
+    privileges on exactly those columns (``_grant.go``: ``GRANT p (c, …) ON TABLE t``)."""
+    (table,) = inputs["objects"]
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in inputs["columns"])
+    target = sql.Identifier(inputs["schema"], table)
+    role = sql.Identifier(inputs["role"])
+    privileges = [sql.SQL("{} ({})").format(p, columns) for p in _privilege_list(inputs)]
+    listed = sql.SQL(", ").join(privileges)
+    return [
+        sql.SQL("REVOKE {} ON TABLE {} FROM {}").format(listed, target, role),
+        sql.SQL("GRANT {} ON TABLE {} TO {}").format(listed, target, role),
+    ]
+
+
 def grant_statements(inputs: Mapping[str, Any]) -> list[sql.Composable]:
+    if inputs["objectType"] == "column":
+        return column_grant_statements(inputs)
     role = sql.Identifier(inputs["role"])
     objects = list(inputs.get("objects") or [])
     target = _grant_target(inputs, objects)

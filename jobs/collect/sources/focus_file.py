@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,8 @@ def records(path: Path, stream: IO[str]) -> Iterator[tuple[int, object]]:
                 yield number, json.loads(line)
             except ValueError:
                 yield number, PayloadError(f"{path}:{number}: not valid JSON")
+            except RecursionError:
+                yield number, PayloadError(f"{path}:{number}: JSON nested too deeply")
         return
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if not reader.fieldnames or "ServiceName" not in reader.fieldnames:
@@ -87,7 +90,8 @@ class FocusFile:
                         totals.add(parse_charge(record, f"{self.path}:{number}"))
                     except PayloadError as exc:
                         errors.append(str(exc))
-            except (UnicodeDecodeError, OSError, csv.Error) as exc:
+            except (UnicodeDecodeError, OSError, csv.Error, EOFError, zlib.error) as exc:
+                # EOFError, zlib.error: a gzip file cut short or corrupt
                 raise PayloadError(f"{self.path}: cannot be read: {exc}") from None
         if errors:
             shown = "; ".join(errors[:MAX_REPORTED])

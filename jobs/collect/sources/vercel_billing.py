@@ -53,7 +53,7 @@ async def read_charges(response: httpx.Response) -> ChargeTotals:
             continue
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply
             raise PayloadError(f"line {number} of the charges stream is not valid JSON") from None
         totals.add(parse_charge(record, f"line {number} of the charges stream"))
     return totals
