@@ -79,7 +79,8 @@ def test_ten_runs_over_the_same_data_keep_one_refreshed_recommendation(
     assert rec["projectedBreachAt"] == datetime(2026, 11, 26)
     assert rec["roi"] == pytest.approx(-1.0)
     assert rec["currentUsage"] == {METRIC: 76.0}
-    assert rec["projectedUsage"][METRIC] == pytest.approx(120.0)
+    # 4 GB a day to the end of the Pacific month (2026-12-01 08:00 UTC).
+    assert rec["projectedUsage"][METRIC] == pytest.approx(120.0 + 4 * 8 / 24)
 
 
 def test_the_assessment_holds_state_forecast_and_its_backtest(
@@ -96,7 +97,7 @@ def test_the_assessment_holds_state_forecast_and_its_backtest(
     assert a["usage"] == 76.0 and a["utilisation"] == pytest.approx(0.76)
     # 0.76 once: WARNING is pending, not raised (it must hold for two collections).
     assert (a["state"], a["pendingState"]) == ("OK", "WARNING")
-    assert a["forecastMean"] == pytest.approx(120.0)
+    assert a["forecastMean"] == pytest.approx(120.0 + 4 * 8 / 24)  # to Dec 1 08:00 UTC
     assert a["breachAt"] == datetime(2026, 11, 26)
     assert a["points"] == 50
     assert a["backtest"]["backtest"]["origins"] > 0
@@ -119,13 +120,14 @@ def test_with_revenue_at_stake_the_upgrade_pays(
 ) -> None:
     recommend(capsys, limits_file(tmp_path, revenue=7200, share=0.5))
     (rec,) = recommendations(db)
-    # $7200/month over 720 h at a 50 % share: $5/h, paused from Nov 26 to Dec 1 (120 h).
-    assert rec["revenueAtRisk"] == pytest.approx(600, rel=0.01)
+    # $7200/month over the Pacific month (721 h: the clocks went back) at a 50 % share,
+    # paused from Nov 26 to the period's end (Dec 1 08:00 UTC, 128 h).
+    assert rec["revenueAtRisk"] == pytest.approx(7200 / 721 * 0.5 * 128, rel=0.01)
     assert rec["overageAvoided"] == 0  # Hobby bills no overage; the limit is hard
     assert rec["upgradedMonthlyCost"] == 20  # Pro's price, 120 GB is within its 1 TB
-    assert rec["roi"] == pytest.approx((600 - 20) / 20, rel=0.02)
+    assert rec["roi"] == pytest.approx((7200 / 721 * 0.5 * 128 - 20) / 20, rel=0.02)
     assert rec["title"] == "Upgrade VERCEL_BANDWIDTH from vercel-hobby to vercel-pro"
-    assert rec["paybackDays"] == pytest.approx(20 / 600 * 30, rel=0.02)
+    assert rec["paybackDays"] == pytest.approx(20 / (7200 / 721 * 0.5 * 128) * 721 / 24, rel=0.02)
 
 
 def test_dismissed_advice_stays_quiet_until_its_priority_rises(
@@ -273,7 +275,7 @@ def test_show_explains_the_numbers_and_their_data(
         "Upgrade VERCEL_BANDWIDTH from vercel-hobby to vercel-pro",
         f"id {rid} | REVIEWED | priority HIGH",
         "data 2026-10-01 .. 2026-11-19 (50 days); so far 76",
-        "forecast recent-median: 120",
+        "forecast recent-median: 121",
         "backtest over",
         "MASE",
         "band coverage",
@@ -361,7 +363,8 @@ def test_a_limit_already_reached_shows_when_it_was_reached(
     assert "reached around 2026-11-14" in rec["reasoning"]
     assert rec["priority"] == "CRITICAL"
     # The pause that still matters is the one from now on: Nov 20 to Dec 1, 264 h at $5/h.
-    assert rec["revenueAtRisk"] == pytest.approx(264 * 5)
+    # (to the end of the Pacific month, Dec 1 08:00 UTC: 272 h at $7200 / 721 h x 50 %)
+    assert rec["revenueAtRisk"] == pytest.approx(272 * 7200 / 721 * 0.5)
     (a,) = rows(
         migrated_db,
         """SELECT "breachAt", state FROM "UsageAssessment"

@@ -233,7 +233,8 @@ def test_json_has_stable_keys_and_the_same_verdict(
     ]
     assert report["healthy"] is False
     assert report["checkedAt"] == "2026-11-20T12:30:00Z"
-    assert report["period"] == {"start": "2026-11-01T00:00:00Z", "end": "2026-12-01T00:00:00Z"}
+    # The Pacific billing month (Vercel's), as UTC instants.
+    assert report["period"] == {"start": "2026-11-01T07:00:00Z", "end": "2026-12-01T08:00:00Z"}
     assert (
         len(report["problems"]) == 1
         and "InfrastructureMetric_timestamp_idx" in report["problems"][0]

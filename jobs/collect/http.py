@@ -107,6 +107,15 @@ def error_message(body: bytes) -> str:
     return " ".join(text.split())[:200] or "no details"
 
 
+def error_code(body: bytes) -> str:
+    """The provider's error code (Vercel's ``error.code``, Neon's ``code``), or ""."""
+    for path in (("error", "code"), ("code",)):
+        found = _json_path(body, *path)
+        if isinstance(found, str):
+            return found
+    return ""
+
+
 _HINTS = {401: "the credentials were refused", 403: "the credentials lack access"}
 
 
@@ -131,9 +140,9 @@ class Api:
         self._hint = credential_hint
         self._secrets = _credentials(self._headers, auth)
 
-    def _failed(self, message: str) -> ApiError:
+    def _failed(self, message: str, status: int | None = None, code: str = "") -> ApiError:
         """An ApiError whose text holds none of our credentials, even if the API echoed one."""
-        return ApiError(scrub(message, self._secrets))
+        return ApiError(scrub(message, self._secrets), status=status, code=code)
 
     async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         async def parse(response: httpx.Response) -> Any:
@@ -179,7 +188,9 @@ class Api:
                         extra = f" ({hint}{': check ' + self._hint if self._hint else ''})"
                         raise self._failed(
                             f"{what}: HTTP {status}: {error_message(body)}"
-                            + (extra if hint else "")
+                            + (extra if hint else ""),
+                            status,
+                            error_code(body),
                         )
                     reason = f"HTTP {status}"
                     asked = retry_delay(response.headers, body, policy.clock())

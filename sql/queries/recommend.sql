@@ -33,7 +33,9 @@ WITH by_end AS (
            CASE WHEN "metricType"::text = ANY(%(max_metrics)s) THEN max(value)
                 ELSE sum(value) END AS value
     FROM "InfrastructureMetric"
-    WHERE "timestamp" >= %(period_start)s AND "timestamp" < %(period_end)s
+    -- A window belongs to the period holding its midpoint (jobs.periods.BillingPeriod.holds).
+    WHERE "timestamp" + ("windowEnd" - "timestamp") / 2 >= %(period_start)s
+      AND "timestamp" + ("windowEnd" - "timestamp") / 2 < %(period_end)s
     GROUP BY service, "metricType", least("windowEnd", "updatedAt")
 )
 -- One row per series with its points as two arrays: far fewer rows to ship and decode.

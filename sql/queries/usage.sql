@@ -11,7 +11,9 @@ WITH windows AS (
                PARTITION BY service, "metricType", source ORDER BY "timestamp" DESC
            ) AS newest
     FROM "InfrastructureMetric"
-    WHERE "timestamp" >= %(period_start)s AND "timestamp" < %(period_end)s
+    -- A window belongs to the period holding its midpoint (jobs.periods.BillingPeriod.holds).
+    WHERE "timestamp" + ("windowEnd" - "timestamp") / 2 >= %(period_start)s
+      AND "timestamp" + ("windowEnd" - "timestamp") / 2 < %(period_end)s
 ),
 per_source AS (
     SELECT service, "metricType", source,
