@@ -175,12 +175,12 @@ def test_neon_consumption_becomes_compute_storage_and_egress_per_day() -> None:
         ],
         "pagination": {"cursor": "p-1"},
     }
-    rows, count, cursor = parse_consumption_page(payload, 1)
-    values = {r.metric_type: (r.value, r.unit, r.source) for r in rows}
+    page = parse_consumption_page(payload, 1)
+    values = {r.metric_type: (r.value, r.unit, r.source) for r in page.rows}
     assert values["COMPUTE_HOURS"] == (2.0, "CU-hours", "neon:p-1")
     assert values["STORAGE_MB"][0] == pytest.approx(1100.0)  # 26.4e9 byte-hours / 24 h
     assert values["BANDWIDTH_GB"][0] == pytest.approx(3.0)
-    assert (count, cursor) == (1, "p-1")
+    assert (page.projects, page.cursor) == (1, "p-1")
     with pytest.raises(PayloadError, match="consumption page 1: 'projects' is missing"):
         parse_consumption_page({}, 1)
 

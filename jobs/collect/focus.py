@@ -1,14 +1,20 @@
 """FOCUS charges (Vercel's ``/v1/billing/charges`` lines, or a FOCUS export file) to metric rows.
 
 Pure: ``parse_charge`` validates one record into a ``Charge`` (raising PayloadError with
-the place named), ``ChargeTotals`` adds charges up per series and day. Only
-``ChargeCategory = Usage`` counts as usage and cost of a service; other categories
+the place named), ``ChargeTotals`` adds charges up per series and charge period (Vercel's
+days run from Los Angeles midnight to the next; each row keeps the charge's own period).
+Only ``ChargeCategory = Usage`` counts as usage and cost of a service; other categories
 (Purchase, Credit, Adjustment, Tax) are counted in the notes, not stored.
+
+Cost is ``EffectiveCost`` (on commitment and credit plans ``BilledCost`` is often 0 while
+``EffectiveCost`` carries the amortised cost); ``BilledCost`` stays in the metadata as
+evidence. Every usage line's cost is stored, whatever its name or unit: the sum of
+COST_USD equals the sum of ``EffectiveCost`` of the usage lines (in USD), always.
+A line without ``ConsumedQuantity``/``ConsumedUnit`` keeps its cost and adds no usage.
 """
 
 from __future__ import annotations
 
-import calendar
 import json
 import math
 from collections import Counter, defaultdict
@@ -18,9 +24,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobs.collect.records import MetricRow, utc_naive
-from jobs.collect.vercel_services import find_meter, our_unit
+from jobs.collect.vercel_services import find_meter, other_meter, our_unit
 from jobs.errors import PayloadError
 from jobs.model import AGGREGATION, UnitMismatch, unit_factor
+from jobs.periods import BillingPeriod
 
 VERCEL_PROVIDER = "vercel"
 VERCEL_BILLING_SOURCE = "vercel-billing"
@@ -102,8 +109,8 @@ def parse_charge(record: object, where: str) -> Charge:
     if end <= start:
         raise PayloadError(f"{where}: ChargePeriodEnd is not after ChargePeriodStart")
     category = _text(record, "ChargeCategory", where, required=True) or ""
-    usage = category.casefold() == "usage"
-    quantity = _number(record, "ConsumedQuantity", where, required=usage)
+    # Null when a charge involves no measurable quantity (vercel/sdk): the cost still counts.
+    quantity = _number(record, "ConsumedQuantity", where, required=False)
     if quantity is not None and quantity < 0:
         raise PayloadError(f"{where}: ConsumedQuantity is negative: {quantity:g}")
     billed = _number(record, "BilledCost", where, required=True) or 0.0
@@ -117,7 +124,7 @@ def parse_charge(record: object, where: str) -> Charge:
         service_name=_text(record, "ServiceName", where, required=True) or "",
         provider=_text(record, "ServiceProviderName", where, required=True) or "",
         quantity=quantity,
-        unit=_text(record, "ConsumedUnit", where, required=usage),
+        unit=_text(record, "ConsumedUnit", where, required=False),
         billed_cost=billed,
         effective_cost=billed if effective is None else effective,
         currency=(_text(record, "BillingCurrency", where, required=False) or "USD").upper(),
@@ -135,20 +142,26 @@ def source_for(charge: Charge) -> str:
 
 
 def level_factor(metric_type: str, unit: str, start: datetime, end: datetime) -> float:
-    """For a level (storage) billed as a time integral (GB-month), the factor that turns the
-    window's integral into the average level over the window; 1 otherwise."""
-    if AGGREGATION[metric_type].over_time != "last" or not unit.casefold().endswith("-month"):
+    """For a level (storage) billed as a time integral (GB-month, GB-hours), the factor that
+    turns the window's integral into the average level over the window; 1 otherwise."""
+    if AGGREGATION[metric_type].over_time != "last":
         return 1.0
-    month_hours = calendar.monthrange(start.year, start.month)[1] * 24
-    return month_hours / ((end - start) / timedelta(hours=1))
+    hours = (end - start) / timedelta(hours=1)
+    spelled = unit.casefold()
+    if spelled.endswith("-month"):
+        return BillingPeriod.of_window(start, end).hours / hours
+    if spelled.endswith(("-hours", "-hour")):
+        return 1 / hours
+    return 1.0
 
 
 @dataclass
 class _Total:
     end: datetime
     value: float = 0.0
-    effective: float = 0.0
+    billed: float = 0.0
     charges: int = 0
+    without_quantity: int = 0
 
     def __post_init__(self) -> None:
         self.by_meter: dict[str, float] = defaultdict(float)
@@ -161,7 +174,7 @@ Key = tuple[str, str, str, datetime]  # source, service, metric type, window sta
 
 
 class ChargeTotals:
-    """Charges added up into one row per source x service x metric type x window."""
+    """Charges added up into one row per source x service x metric type x charge period."""
 
     def __init__(self, source: Callable[[Charge], str] = source_for) -> None:
         self._source = source
@@ -177,21 +190,25 @@ class ChargeTotals:
             return
         meter = find_meter(charge.service_name)
         if meter is None:
-            self.unmapped[f"service {charge.service_name!r}"] += 1
-            return
+            meter = other_meter(charge.service_name)
+            self.unmapped[f"service {meter.service_name!r} (cost kept as {meter.service})"] += 1
         source = self._source(charge)
         if charge.currency == "USD":
             cost = self._total((source, meter.service, "COST_USD", charge.start), charge.end)
-            cost.value += charge.billed_cost
-            cost.effective += charge.effective_cost
-            cost.by_meter[charge.service_name] += charge.billed_cost
+            cost.value += charge.effective_cost
+            cost.billed += charge.billed_cost
+            cost.by_meter[charge.service_name] += charge.effective_cost
             if charge.pricing_unit and charge.pricing_quantity is not None:
                 cost.consumed[charge.service_name][charge.pricing_unit] += charge.pricing_quantity
+            if charge.quantity is None:
+                cost.without_quantity += 1
+            elif meter.metric_type is None:
+                cost.consumed[charge.service_name][charge.unit or ""] += charge.quantity
             if charge.project:
-                cost.by_project[charge.project] += charge.billed_cost
+                cost.by_project[charge.project] += charge.effective_cost
         else:
-            self.unmapped[f"currency {charge.currency!r}"] += 1
-        if meter.metric_type is None:
+            self.unmapped[f"currency {charge.currency!r} (cost not stored)"] += 1
+        if meter.metric_type is None or charge.quantity is None:
             return
         unit = our_unit(charge.unit or "")
         try:
@@ -200,10 +217,10 @@ class ChargeTotals:
             self.unmapped[f"unit {charge.unit!r} of {charge.service_name!r}"] += 1
             return
         factor *= level_factor(meter.metric_type, unit, charge.start, charge.end)
-        value = (charge.quantity or 0.0) * factor
+        value = charge.quantity * factor
         usage = self._total((source, meter.service, meter.metric_type, charge.start), charge.end)
         usage.value += value
-        usage.consumed[charge.service_name][charge.unit or ""] += charge.quantity or 0.0
+        usage.consumed[charge.service_name][charge.unit or ""] += charge.quantity
         if charge.project:
             usage.by_project[charge.project] += value
 
@@ -220,11 +237,13 @@ class ChargeTotals:
         for (source, service, metric, start), total in sorted(self._totals.items()):
             if metric == "COST_USD":
                 metadata: dict[str, Any] = {
-                    "effectiveCost": _round(total.effective),
+                    "billedCost": _round(total.billed),
                     "currency": "USD",
                     "services": _rounded(total.by_meter),
                     "pricing": {k: _rounded(v) for k, v in sorted(total.consumed.items())},
                 }
+                if total.without_quantity:
+                    metadata["withoutQuantity"] = total.without_quantity
             else:
                 metadata = {"consumed": {k: _rounded(v) for k, v in sorted(total.consumed.items())}}
             if total.by_project:

@@ -230,6 +230,8 @@ def _write(
             through=result.complete_through,
             run_id=report.run_id,
             at=at,
+            mark=report.trigger == "api",
+            notes=result.notes,
         )
     except Interrupted as stop:
         outcome.error = f"{stop} while writing: rolled back, nothing written"

@@ -102,14 +102,24 @@ def write(
     through: datetime | None,
     run_id: str,
     at: datetime,
+    mark: bool = True,
+    notes: Sequence[str] = (),
 ) -> Written:
-    """Upsert ``rows`` and move ``source``'s watermark to ``through``, all or nothing."""
+    """Upsert ``rows`` and, with ``mark``, record the success of ``source`` (its watermark
+    moves to ``through`` unless that is None; ``notes`` become its last note), all or
+    nothing. File imports keep no watermark (``mark`` False)."""
     with wrap_errors(f"writing {source}"), conn.transaction():
         written = _merge(conn, rows) if rows else Written()
-        if through is not None:
+        if mark:
             conn.execute(
                 query("collect", "record_success"),
-                {"source": source, "through": through, "at": at, "run_id": run_id},
+                {
+                    "source": source,
+                    "through": through,
+                    "at": at,
+                    "run_id": run_id,
+                    "note": "; ".join(notes) or None,
+                },
             )
     return written
 

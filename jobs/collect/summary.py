@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jobs.collect.runner import Outcome, RunReport
 
-COLUMNS = ("source", "windows", "written", "new", "unchanged", "unmapped", "result")
+COLUMNS = ("source", "windows", "written", "new", "updated", "unchanged", "unmapped", "result")
 
 
 def _cells(outcome: Outcome) -> tuple[str, ...]:
@@ -14,6 +14,7 @@ def _cells(outcome: Outcome) -> tuple[str, ...]:
         str(outcome.windows),
         str(w.new + w.updated),
         str(w.new),
+        str(w.updated),
         str(w.unchanged),
         str(sum(outcome.unmapped.values())),
         "ok" if outcome.ok else "FAILED",

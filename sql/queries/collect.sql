@@ -59,15 +59,17 @@ SELECT pg_advisory_unlock(hashtext(%(key)s));
 SELECT source, "collectedThrough" FROM "CollectionWatermark";
 
 -- name: record_success
--- The watermark never moves back: a re-collected window cannot undo a later one.
+-- The watermark never moves back: a re-collected window cannot undo a later one; a NULL
+-- "through" (nothing new was published) leaves it where it is.
 INSERT INTO "CollectionWatermark" AS w
-    (source, "collectedThrough", "lastAttemptAt", "lastSuccessAt", "lastRunId")
-VALUES (%(source)s, %(through)s, %(at)s, %(at)s, %(run_id)s)
+    (source, "collectedThrough", "lastAttemptAt", "lastSuccessAt", "lastRunId", "lastNote")
+VALUES (%(source)s, %(through)s, %(at)s, %(at)s, %(run_id)s, %(note)s)
 ON CONFLICT (source) DO UPDATE
 SET "collectedThrough" = GREATEST(w."collectedThrough", EXCLUDED."collectedThrough"),
     "lastAttemptAt" = EXCLUDED."lastAttemptAt",
     "lastSuccessAt" = EXCLUDED."lastSuccessAt",
     "lastRunId" = EXCLUDED."lastRunId",
+    "lastNote" = EXCLUDED."lastNote",
     "updatedAt" = timezone('UTC', now());
 
 -- name: record_failure

@@ -4,7 +4,7 @@
 -- Where each collection source stands: its last success, last error and watermark.
 SELECT source, "collectedThrough" AS collected_through, "lastAttemptAt" AS last_attempt_at,
        "lastSuccessAt" AS last_success_at, "lastError" AS last_error,
-       "lastErrorAt" AS last_error_at
+       "lastErrorAt" AS last_error_at, "lastNote" AS last_note
 FROM "CollectionWatermark"
 ORDER BY source;
 
