@@ -99,4 +99,5 @@ def test_server_stopped_mid_write_rolls_back_and_the_next_run_completes() -> Non
         last = collect_process(env)
         out, _ = last.communicate(timeout=120)
         assert last.returncode == 0
-        assert out.splitlines()[3].split()[2:5] == ["0", "0", "4"]  # today re-read, unchanged
+        # written, new, updated, unchanged: today re-read, unchanged
+        assert out.splitlines()[3].split()[2:6] == ["0", "0", "0", "4"]

@@ -20,14 +20,15 @@ from jobs.collect.sources.vercel_deployments import build_rows, parse_deployment
 from jobs.collect.vercel_services import VERCEL_METERS, find_meter
 from jobs.errors import ConfigError, PayloadError
 from jobs.model import METRIC_TYPES, SERVICES
-from tests.support.fake_apis import charge, deployment, upstash_stats
+from tests.support.fake_apis import charge, deployment, pacific_day, upstash_stats
 
 DAY1 = datetime(2026, 11, 18)
+PDAY1 = pacific_day(DAY1)[0]  # Vercel's charge day of Nov 18: from 08:00 UTC
 NOW = datetime(2026, 11, 20, 10, 0)
 
 
 def test_every_meter_maps_to_known_enum_values_and_names_are_unique() -> None:
-    names = [m.service_name.casefold() for m in VERCEL_METERS]
+    names = [n.casefold() for m in VERCEL_METERS for n in (m.service_name, *m.aliases)]
     assert len(names) == len(set(names))
     for meter in VERCEL_METERS:
         assert meter.service in SERVICES
@@ -38,8 +39,8 @@ def test_every_meter_maps_to_known_enum_values_and_names_are_unique() -> None:
 def test_usage_and_cost_add_up_per_service_and_day_with_projects() -> None:
     totals = ChargeTotals()
     for record in (
-        charge(DAY1, "Fast Data Transfer", 2.0, "GB", 0.30, project="web"),
-        charge(DAY1, "Fast Data Transfer", 500, "MB", 0.05, project="docs"),
+        charge(DAY1, "Fast Data Transfer", 2.0, "gigabyte", 0.30, billed=0.0, project="web"),
+        charge(DAY1, "Fast Data Transfer", 500, "MB", 0.05, billed=0.01, project="docs"),
         charge(DAY1, "Edge Requests", 1_000_000, "Requests", 2.0),
         charge(DAY1, "Pro Plan", 1, "seat", 20.0, category="Purchase"),
     ):
@@ -49,12 +50,13 @@ def test_usage_and_cost_add_up_per_service_and_day_with_projects() -> None:
     assert bandwidth.value == pytest.approx(2.5)
     assert bandwidth.unit == "GB"
     assert bandwidth.metadata["projects"] == {"docs": 0.5, "web": 2.0}
-    assert (bandwidth.start, bandwidth.end) == (DAY1, DAY1 + timedelta(days=1))
+    # The charge's own (Pacific) day, 08:00 UTC to 08:00 UTC in November.
+    assert (bandwidth.start, bandwidth.end) == (PDAY1, PDAY1 + timedelta(days=1))
     assert bandwidth.source == "vercel-billing"
     cost = rows[("VERCEL_BANDWIDTH", "COST_USD")]
-    assert cost.value == pytest.approx(0.35)
-    assert cost.metadata["effectiveCost"] == pytest.approx(0.315)
-    assert cost.metadata["pricing"] == {"Fast Data Transfer": {"GB": 2.0, "MB": 500.0}}
+    assert cost.value == pytest.approx(0.35)  # EffectiveCost
+    assert cost.metadata["billedCost"] == pytest.approx(0.01)  # BilledCost, as evidence
+    assert cost.metadata["pricing"] == {"Fast Data Transfer": {"gigabyte": 2.0, "MB": 500.0}}
     assert rows[("VERCEL_EDGE_REQUESTS", "REQUESTS")].value == 1_000_000
     assert totals.skipped == {"Purchase": 1}
     assert "1 non-usage charges not stored (1 Purchase)" in totals.notes()
@@ -66,27 +68,34 @@ def test_unknown_service_names_and_units_are_counted_not_dropped_silently() -> N
     totals.add(parse_charge(charge(DAY1, "Quantum Compute", 3, "qubits", 1.0), "t"))
     totals.add(parse_charge(charge(DAY1, "Edge Requests", 3, "GB", 1.0), "t"))
     assert totals.unmapped == {
-        "service 'Quantum Compute'": 1,
+        "service 'Quantum Compute' (cost kept as VERCEL_OTHER)": 1,
         "unit 'GB' of 'Edge Requests'": 1,
     }
-    # The cost of a known service still counts even when its unit is unknown.
-    assert [(r.metric_type, r.value) for r in totals.rows()] == [("COST_USD", 1.0)]
+    # Both costs count: the unknown name's under "other Vercel usage", name kept; the known
+    # service's even though its unit does not fit (its usage is not guessed).
+    rows = {(r.service, r.metric_type): r for r in totals.rows()}
+    assert set(rows) == {("VERCEL_OTHER", "COST_USD"), ("VERCEL_EDGE_REQUESTS", "COST_USD")}
+    assert rows[("VERCEL_OTHER", "COST_USD")].metadata["services"] == {"Quantum Compute": 1.0}
 
 
 def test_build_minutes_from_billing_are_cost_only() -> None:
     totals = ChargeTotals()
-    totals.add(parse_charge(charge(DAY1, "Build Minutes", 120, "CPU Minutes", 0.42), "t"))
+    totals.add(parse_charge(charge(DAY1, "Build Minutes", 120, "minute", 0.42), "t"))
     assert [(r.service, r.metric_type) for r in totals.rows()] == [("VERCEL_BUILD", "COST_USD")]
     assert not totals.unmapped
 
 
-def test_storage_billed_in_gb_months_becomes_the_days_average_level() -> None:
-    # 10 GB held for one day of a 30-day month is 1/3 GB-month: stored as 10,000 MB.
-    assert level_factor("STORAGE_MB", "GB-month", DAY1, DAY1 + timedelta(days=1)) == 30 * 24 / 24
-    totals = ChargeTotals()
-    totals.add(parse_charge(charge(DAY1, "Blob Storage", 10 / 30, "GB-month", 0.01), "t"))
-    storage = next(r for r in totals.rows() if r.metric_type == "STORAGE_MB")
-    assert storage.value == pytest.approx(10_000)
+def test_storage_billed_as_a_time_integral_becomes_the_days_average_level() -> None:
+    # 10 GB held for one day of November (a 721-hour Pacific month: the clocks went back)
+    # is 10 * 24 / 721 GB-month: stored as 10,000 MB.
+    day = (PDAY1, PDAY1 + timedelta(days=1))
+    assert level_factor("STORAGE_MB", "GB-month", *day) == pytest.approx(721 / 24)
+    assert level_factor("STORAGE_MB", "GB-hours", *day) == pytest.approx(1 / 24)
+    for quantity, unit in ((10 * 24 / 721, "GB-month"), (240, "gigabyte-hour"), (10, "gigabyte")):
+        totals = ChargeTotals()
+        totals.add(parse_charge(charge(DAY1, "Blob Storage Size", quantity, unit, 0.01), "t"))
+        storage = next(r for r in totals.rows() if r.metric_type == "STORAGE_MB")
+        assert storage.value == pytest.approx(10_000), unit
 
 
 @pytest.mark.parametrize(
@@ -132,12 +141,24 @@ def test_deployments_count_builds_and_round_minutes_up_per_build() -> None:
         parse_deployment(deployment("a", DAY1 + timedelta(hours=1), 61), "t"),
         parse_deployment(deployment("b", DAY1 + timedelta(hours=2), 30), "t"),
         parse_deployment(deployment("c", DAY1 + timedelta(hours=3), None, state="QUEUED"), "t"),
+        # v6: no createdAt (``created`` is the one always sent); an ERROR build with ready 0
+        # and no buildingAt counts as a build without minutes.
+        parse_deployment(
+            {
+                k: v
+                for k, v in deployment("d", DAY1 + timedelta(hours=4), None, state="ERROR").items()
+                if k != "createdAt"
+            }
+            | {"ready": 0},
+            "t",
+        ),
+        parse_deployment(deployment("e", DAY1 + timedelta(hours=5), None, buildingAt=1), "t"),
     ]
     rows = {
         (r.metric_type, r.start): r.value for r in build_rows(items, plan, "vercel-deployments")
     }
-    assert rows[("BUILDS", DAY1)] == 2
-    assert rows[("BUILD_MINUTES", DAY1)] == 3  # 2 + 1
+    assert rows[("BUILDS", DAY1)] == 4
+    assert rows[("BUILD_MINUTES", DAY1)] == 3  # 2 + 1; d and e add none
     assert rows[("BUILDS", DAY1 + timedelta(days=1))] == 0
 
 

@@ -15,10 +15,20 @@ from jobs.collect import config, summary
 from jobs.collect.http import RetryPolicy
 from jobs.collect.runner import RunReport, collect
 from jobs.errors import CollectionBusy
-from tests.support.fake_apis import FakeApis, Reply, charge, deployment, upstash_stats
+from tests.support.fake_apis import (
+    FakeApis,
+    Reply,
+    charge,
+    deployment,
+    pacific_day,
+    upstash_stats,
+)
 
-NOW = datetime(2026, 11, 20, 10, 0)
+NOW = datetime(2026, 11, 20, 10, 0)  # 02:00 in Los Angeles
 D18, D19, D20 = (datetime(2026, 11, d) for d in (18, 19, 20))
+# Vercel's charge days (Los Angeles midnight, 08:00 UTC in November).
+P18, P19, P20 = (pacific_day(d)[0] for d in (D18, D19, D20))
+D22 = datetime(2026, 11, 22)
 
 
 async def no_wait(_seconds: float) -> None:
@@ -40,12 +50,14 @@ NEON_PROJECT = {
 
 def populate(apis: FakeApis) -> None:
     apis.charges = [
-        charge(D18, "Fast Data Transfer", 1.5, "GB", 0.0),
-        charge(D19, "Fast Data Transfer", 2.0, "GB", 0.0),
+        charge(D18, "Fast Data Transfer", 1.5, "gigabyte", 0.0),
+        charge(D18, "Edge Requests", 300_000, "Requests", 0.0),
+        charge(D19, "Fast Data Transfer", 2.0, "gigabyte", 0.0),
         charge(D19, "Fast Data Transfer", 250, "MB", 0.0, project="docs"),
-        charge(D19, "Function Invocations", 120_000, "Invocations", 0.07),
-        charge(D19, "Fluid Active CPU", 0.5, "CPU Hours", 0.064),
-        charge(D20, "Edge Requests", 300_000, "Requests", 0.0),
+        charge(D19, "Function Invocations", 120_000, "Invocations", 0.07, billed=0.0),
+        charge(D19, "Fluid Active CPU", 0.5, "hour", 0.064, billed=0.0),
+        # The 20th (Los Angeles) has not ended at NOW: the API does not serve it yet.
+        charge(D20, "Edge Requests", 1, "Requests", 0.0),
     ]
     apis.deployments = [
         deployment("dpl_1", D19 + timedelta(hours=9), 95),
@@ -96,18 +108,20 @@ def test_every_source_lands_values_in_canonical_units(apis: FakeApis, migrated_d
     report = run(apis, migrated_db)
     assert report.exit_code == 0, summary.as_text(report)
     got = metrics(migrated_db)
-    bandwidth = got[("VERCEL_BANDWIDTH", "BANDWIDTH_GB", "vercel-billing", D19)]
-    assert bandwidth[:3] == (pytest.approx(2.25), "GB", D20)
+    # Each charge keeps its own (Pacific) day.
+    bandwidth = got[("VERCEL_BANDWIDTH", "BANDWIDTH_GB", "vercel-billing", P19)]
+    assert bandwidth[:3] == (pytest.approx(2.25), "GB", P20)
     assert bandwidth[3]["projects"] == {"docs": 0.25, "web": 2.0}
-    assert got[("VERCEL_FUNCTIONS", "INVOCATIONS", "vercel-billing", D19)][:2] == (
+    assert got[("VERCEL_FUNCTIONS", "INVOCATIONS", "vercel-billing", P19)][:2] == (
         120_000,
         "invocations",
     )
-    assert got[("VERCEL_FUNCTIONS", "CPU_HOURS", "vercel-billing", D19)][:2] == (0.5, "CPU-hours")
-    cost = got[("VERCEL_FUNCTIONS", "COST_USD", "vercel-billing", D19)]
-    assert cost[:2] == (pytest.approx(0.134), "USD")
-    assert cost[3]["effectiveCost"] == pytest.approx(0.1206)
-    assert got[("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", D20)][0] == 300_000
+    assert got[("VERCEL_FUNCTIONS", "CPU_HOURS", "vercel-billing", P19)][:2] == (0.5, "CPU-hours")
+    cost = got[("VERCEL_FUNCTIONS", "COST_USD", "vercel-billing", P19)]
+    assert cost[:2] == (pytest.approx(0.134), "USD")  # EffectiveCost
+    assert cost[3]["billedCost"] == 0.0
+    assert got[("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", P18)][0] == 300_000
+    assert ("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", P20) not in got
     # Deployments: builds and whole build minutes per day (95 s -> 2, 200 s -> 4).
     assert got[("VERCEL_BUILD", "BUILDS", "vercel-deployments", D19)][:2] == (2, "builds")
     assert got[("VERCEL_BUILD", "BUILD_MINUTES", "vercel-deployments", D19)][:2] == (6, "minutes")
@@ -124,8 +138,9 @@ def test_every_source_lands_values_in_canonical_units(apis: FakeApis, migrated_d
     assert got[("VERCEL_KV", "OPERATIONS", "upstash:kv-1", D19)][:2] == (2500, "operations")
     assert got[("VERCEL_KV", "STORAGE_MB", "upstash:kv-1", D20)][:2] == (12.0, "MB")
     assert got[("VERCEL_KV", "LATENCY_MS", "upstash:kv-1", D20)][:2] == (3.0, "ms")
-    # The first run backfilled two days before today; today is partial.
-    assert watermark(migrated_db, "vercel-billing")[:2] == (D20, NOW)
+    # The first run backfilled two days before today; billing stands at the end of the last
+    # published day, the others at today (partial, re-collected).
+    assert watermark(migrated_db, "vercel-billing")[:2] == (P20, NOW)
     assert watermark(migrated_db, "upstash:kv-1")[0] == D20
     with psycopg.connect(migrated_db) as conn:
         status, written, sources = conn.execute(
@@ -212,39 +227,37 @@ def test_unknown_service_names_are_shown_in_the_summary(apis: FakeApis, migrated
     apis.charges += [charge(D19, "Sandbox Hours", 3, "hours", 0.5)] * 2
     report = run(apis, migrated_db)
     assert report.exit_code == 0
-    assert outcome(report, "vercel-billing").unmapped == {"service 'Sandbox Hours'": 2}
-    assert "unmapped vercel-billing: service 'Sandbox Hours' (2 lines)" in summary.as_text(report)
-    assert "service 'Sandbox Hours' (2 lines)" in summary.as_markdown(report)
-
-
-def test_an_empty_day_is_a_success_with_no_rows(apis: FakeApis, migrated_db: str) -> None:
-    apis.charges = []
-    report = run(apis, migrated_db)
-    billing = outcome(report, "vercel-billing")
-    assert billing.ok and billing.windows == 3 and billing.written.new == 0
-    assert watermark(migrated_db, "vercel-billing")[0] == D20
+    label = "service 'Sandbox Hours' (cost kept as VERCEL_OTHER)"
+    assert outcome(report, "vercel-billing").unmapped == {label: 2}
+    assert f"unmapped vercel-billing: {label} (2 lines)" in summary.as_text(report)
+    assert f"{label} (2 lines)" in summary.as_markdown(report)
+    other = metrics(migrated_db, "vercel-billing")[
+        ("VERCEL_OTHER", "COST_USD", "vercel-billing", P19)
+    ]
+    assert other[0] == 1.0 and other[3]["services"] == {"Sandbox Hours": 1.0}
 
 
 def test_a_late_run_fills_the_gap(apis: FakeApis, migrated_db: str) -> None:
-    run(apis, migrated_db, now=datetime(2026, 11, 20, 23, 0))
-    # Runs from 23:15 to 01:00 never happened; meanwhile the 20th got more usage and the
-    # 21st started; then nothing for two days.
-    apis.charges.append(charge(D20, "Edge Requests", 50_000, "Requests", 0.0))
+    apis.publication_lag = timedelta(hours=20)
     apis.charges += [
-        charge(datetime(2026, 11, d), "Edge Requests", d * 1000, "Requests", 0.0)
-        for d in (21, 22, 23)
+        charge(datetime(2026, 11, d), "Edge Requests", d * 1000, "Requests", 0.0) for d in (21, 22)
     ]
-    run(apis, migrated_db, now=datetime(2026, 11, 21, 1, 15))
+    apis.now = first = datetime(2026, 11, 20, 23, 0)
+    run(apis, migrated_db, now=first)
+    # The 19th (Los Angeles) ended at 08:00 UTC on the 20th: not published 15 hours later.
+    assert watermark(migrated_db, "vercel-billing")[0] == P19
+    # Then no run for three and a half days.
+    apis.now = later = datetime(2026, 11, 24, 12, 0)
+    report = run(apis, migrated_db, now=later)
     got = metrics(migrated_db, "vercel-billing")
-    assert got[("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", D20)][0] == 350_000
-    assert ("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", datetime(2026, 11, 21)) in got
-    report = run(apis, migrated_db, now=datetime(2026, 11, 23, 12, 0))
-    got = metrics(migrated_db, "vercel-billing")
-    for day in (21, 22, 23):
-        key = ("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", datetime(2026, 11, day))
-        assert got[key][0] == day * 1000
-    # From the 20th: at 01:15 on the 21st it had not settled (6 h), so it was re-collected.
-    assert outcome(report, "vercel-billing").windows == 4
+    requests = {
+        day: got[("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", day)][0]
+        for day in (P18, P20, pacific_day(datetime(2026, 11, 21))[0], pacific_day(D22)[0])
+    }
+    assert list(requests.values()) == [300_000, 1, 21_000, 22_000]
+    assert watermark(migrated_db, "vercel-billing")[0] == pacific_day(datetime(2026, 11, 23))[0]
+    # From a week before the watermark (the 12th) to today (the 24th, Los Angeles).
+    assert outcome(report, "vercel-billing").windows == 13
 
 
 def test_overlapping_runs_never_double_write(apis: FakeApis, migrated_db: str) -> None:

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobs.cli import main
+from jobs.collect.focus import ChargeTotals
 from jobs.collect.http import error_message, retry_delay
 from jobs.collect.records import MetricRow
 from jobs.collect.sources.base import DailyPlan
@@ -65,7 +66,9 @@ def _stream(lines: list[Any]) -> Any:
         (json.dumps(line) if not isinstance(line, str) else line).encode() + b"\n" for line in lines
     )
     response = httpx.Response(200, stream=httpx.ByteStream(body))
-    totals = asyncio.run(read_charges(response))
+    totals = ChargeTotals()
+    for line in asyncio.run(read_charges(response)):
+        totals.add(line)
     return totals.rows()
 
 

@@ -55,12 +55,13 @@ def request_ranges(start: datetime, end: datetime) -> list[tuple[datetime, datet
 
 
 def watermark(since: datetime, published: set[datetime], now: datetime) -> datetime | None:
-    """Where the watermark may move: the end of the unbroken run of published days from the
-    day holding ``since``; past a missing day only once ``REPUBLISH_DAYS`` newer days are
-    published. None: it stays where it is (nothing new was published)."""
+    """Where the watermark may move: the end of the unbroken run of published days that
+    starts at the oldest one asked for (the re-requested days before ``since`` are long
+    published, so a day still missing after them stops it); past a missing day only once
+    ``REPUBLISH_DAYS`` newer days are published. None: it stays (nothing new published)."""
     if not published:
         return None
-    day = periods.day_start(since)
+    day = min(published)
     while day in published:
         day = periods.next_day(day)
     newest = periods.next_day(max(published))

@@ -1,7 +1,8 @@
 """Vercel deployments: ``GET /v6/deployments``, paginated with ``pagination.next``.
 
 Builds and build minutes per day (by the day a deployment was created, ``created``; v6
-guarantees it, ``createdAt`` is optional there). Every deployment listed counts as a build;
+guarantees it, ``createdAt`` is optional there). Every deployment listed counts as a build
+once it left the queue (not QUEUED or INITIALIZING);
 its minutes are ``ready - buildingAt`` rounded up to whole minutes, and a build without
 ``buildingAt`` or with ``ready`` 0 (seen on ERROR builds) adds none.
 Every day of the window gets a row, zero included: the list is complete, so zero is known.
@@ -31,6 +32,7 @@ from jobs.errors import PayloadError
 NAME = "vercel-deployments"
 SETTLE = timedelta(hours=1)  # longer than Vercel's longest build (45 minutes)
 PAGE_SIZE = 100
+NOT_STARTED = frozenset({"QUEUED", "INITIALIZING"})
 MAX_PAGES = 1000
 
 
@@ -103,7 +105,7 @@ def build_rows(deployments: list[Deployment], plan: DailyPlan, source: str) -> l
     seen: set[str] = set()
     for deployment in deployments:
         bucket = per_day.get(day_start(deployment.created))
-        if bucket is None or deployment.uid in seen:
+        if bucket is None or deployment.uid in seen or deployment.state in NOT_STARTED:
             continue
         seen.add(deployment.uid)
         minutes = deployment.minutes or 0
