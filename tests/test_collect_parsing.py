@@ -132,7 +132,7 @@ def test_daily_plan_recollects_today_and_advances_only_past_settled_days() -> No
 def test_first_run_backfills_and_later_runs_resume_from_the_watermark() -> None:
     assert resume_from(None, NOW, 7) == datetime(2026, 11, 13)
     assert resume_from(datetime(2026, 11, 19), NOW, 7) == datetime(2026, 11, 19)
-    assert resume_from(datetime(2020, 1, 1), NOW, 7) == datetime(2025, 11, 20)
+    assert resume_from(datetime(2020, 1, 1), NOW, 7) == datetime(2024, 11, 20)  # 730 days
 
 
 def test_deployments_count_builds_and_round_minutes_up_per_build() -> None:
@@ -282,7 +282,7 @@ def test_the_same_window_twice_in_one_batch_is_found() -> None:
         ({"NEON_PROJECT_ID": "p"}, "NEON_PROJECT_ID or NEON_ORG_ID set but NEON_API_KEY missing"),
         ({"VERCEL_TEAM_ID": "t"}, "VERCEL_TEAM_ID set but VERCEL_TOKEN missing"),
         ({"VERCEL_TOKEN": "t", "VERCEL_API_URL": "ftp://x"}, "VERCEL_API_URL must be an http"),
-        ({"COLLECT_BACKFILL_DAYS": "0"}, "COLLECT_BACKFILL_DAYS must be between 1 and 365"),
+        ({"COLLECT_BACKFILL_DAYS": "0"}, "COLLECT_BACKFILL_DAYS must be between 1 and 730"),
         ({"COLLECT_BACKFILL_DAYS": "week"}, "COLLECT_BACKFILL_DAYS must be a whole number"),
         ({"NEON_API_KEY": "k", "NEON_PROJECT_ID": "a/b"}, "NEON_PROJECT_ID: 'a/b' is not an id"),
         ({"COLLECT_HTTP_TIMEOUT": "fast"}, "COLLECT_HTTP_TIMEOUT must be a number"),

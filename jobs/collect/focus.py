@@ -166,8 +166,10 @@ class _Total:
     def __post_init__(self) -> None:
         self.by_meter: dict[str, float] = defaultdict(float)
         self.by_project: dict[str, float] = defaultdict(float)
-        # ServiceName -> unit -> quantity: ConsumedQuantity for usage, PricingQuantity for cost.
+        # ServiceName -> unit -> quantity: ConsumedQuantity (of usage, or of a cost-only
+        # meter on its cost row) and PricingQuantity (on cost rows).
         self.consumed: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self.pricing: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
 
 
 Key = tuple[str, str, str, datetime]  # source, service, metric type, window start
@@ -199,7 +201,7 @@ class ChargeTotals:
             cost.billed += charge.billed_cost
             cost.by_meter[charge.service_name] += charge.effective_cost
             if charge.pricing_unit and charge.pricing_quantity is not None:
-                cost.consumed[charge.service_name][charge.pricing_unit] += charge.pricing_quantity
+                cost.pricing[charge.service_name][charge.pricing_unit] += charge.pricing_quantity
             if charge.quantity is None:
                 cost.without_quantity += 1
             elif meter.metric_type is None:
@@ -240,8 +242,12 @@ class ChargeTotals:
                     "billedCost": _round(total.billed),
                     "currency": "USD",
                     "services": _rounded(total.by_meter),
-                    "pricing": {k: _rounded(v) for k, v in sorted(total.consumed.items())},
+                    "pricing": {k: _rounded(v) for k, v in sorted(total.pricing.items())},
                 }
+                if total.consumed:  # the quantities of cost-only meters
+                    metadata["consumed"] = {
+                        k: _rounded(v) for k, v in sorted(total.consumed.items())
+                    }
                 if total.without_quantity:
                     metadata["withoutQuantity"] = total.without_quantity
             else:

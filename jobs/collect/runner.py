@@ -175,7 +175,7 @@ def build_sources(
 
 def resume_from(mark: datetime | None, now: datetime, backfill_days: int) -> datetime:
     """Where a source starts: its watermark, or ``backfill_days`` before today on a first run.
-    A watermark older than a year (the providers' longest range) is clamped to a year."""
+    A watermark older than MAX_BACKFILL_DAYS is clamped to it (sources split long ranges)."""
     if mark is None:
         return day_start(now) - timedelta(days=backfill_days)
     return max(mark, day_start(now) - timedelta(days=MAX_BACKFILL_DAYS))

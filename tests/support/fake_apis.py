@@ -184,6 +184,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/v6/deployments":
             return self._send(200, self._deployments(query), reply)
         if path == "/consumption_history/v2/projects":
+            refused = self._neon_range(query)
+            if refused:
+                return self._send(406, refused, reply)
             return self._send(200, self._consumption(query), reply)
         if path.startswith("/projects/"):
             project = self.apis.neon_projects.get(path.rsplit("/", 1)[1])
@@ -269,6 +272,23 @@ class _Handler(BaseHTTPRequestHandler):
         page = matching[:limit]
         following = page[-1]["created"] if len(matching) > limit else None
         return {"deployments": page, "pagination": {"count": len(page), "next": following}}
+
+    def _neon_range(self, query: dict[str, list[str]]) -> dict[str, Any] | None:
+        """Neon's range caps per granularity: hourly 168 h, daily 60 days, monthly a year."""
+        start, end = _iso_to_dt(query["from"][0]), _iso_to_dt(query["to"][0])
+        granularity = query.get("granularity", [""])[0]
+        cap = {
+            "hourly": timedelta(hours=168),
+            "daily": timedelta(days=60),
+            "monthly": timedelta(days=366),
+        }.get(granularity)
+        if cap is None or end - start <= cap:
+            return None
+        return {
+            "request_id": "req-1",
+            "code": "",
+            "message": f"requested time range is too large for {granularity} granularity",
+        }
 
     def _consumption(self, query: dict[str, list[str]]) -> dict[str, Any]:
         start, end = _iso_to_dt(query["from"][0]), _iso_to_dt(query["to"][0])
