@@ -102,7 +102,7 @@ def write(
     through: datetime | None,
     run_id: str,
     at: datetime,
-    mark: bool = True,
+    mark: bool = False,
     notes: Sequence[str] = (),
 ) -> Written:
     """Upsert ``rows`` and, with ``mark``, record the success of ``source`` (its watermark

@@ -47,6 +47,10 @@ RANGE_CAPS = {"hourly": timedelta(hours=168), "daily": timedelta(days=60)}
 GRANULARITY = "daily"
 
 
+def _span(cap: timedelta) -> str:
+    return f"{cap.days} days" if cap.days else f"{cap / timedelta(hours=1):g} hours"
+
+
 def request_ranges(
     start: datetime, end: datetime, cap: timedelta
 ) -> list[tuple[datetime, datetime]]:
@@ -192,7 +196,7 @@ class NeonConsumption:
                 if exc.status == 406:
                     raise ApiError(
                         f"{exc} (Neon refused the range {iso(start)} .. {iso(end)}: it serves "
-                        f"at most {RANGE_CAPS[GRANULARITY]} per {GRANULARITY} request)",
+                        f"at most {_span(RANGE_CAPS[GRANULARITY])} per {GRANULARITY} request)",
                         status=406,
                     ) from None
                 raise
