@@ -415,3 +415,58 @@ def test_a_marketplace_database_is_named_in_one_line(apis: FakeApis, migrated_db
     assert error.startswith("Upstash database kv-market is not reachable with the Upstash")
     assert "Marketplace" in error and "\n" not in error
     assert f"error upstash:kv-market: {error}" in summary.as_text(report)
+
+
+# -- A 200 that is no answer ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("route", "source", "body", "expected"),
+    [
+        (
+            "/v1/billing/charges",
+            "vercel-billing",
+            {"error": {"code": "internal", "message": "Something went wrong"}},
+            "HTTP 200 with an error body: Something went wrong",
+        ),
+        (
+            "/v6/deployments",
+            "vercel-deployments",
+            {"error": {"code": "forbidden", "message": "Not authorized"}},
+            "HTTP 200 with an error body: Not authorized",
+        ),
+        ("/v6/deployments", "vercel-deployments", {}, "'deployments' is missing"),
+        (
+            "/v2/redis/stats/kv-1",
+            "upstash:kv-1",
+            {"error": "database is being migrated"},
+            "HTTP 200 with an error body: database is being migrated",
+        ),
+        ("/v2/redis/stats/kv-1", "upstash:kv-1", {"days": []}, "none of the expected fields"),
+        ("/projects/ep-1", "neon:ep-1", {"project": {}}, "consumption_period_start is missing"),
+    ],
+)
+def test_a_200_with_an_error_or_without_the_fields_fails_and_moves_no_watermark(
+    apis: FakeApis, migrated_db: str, route: str, source: str, body: Any, expected: str
+) -> None:
+    from tests.support.fake_apis import Reply, upstash_stats
+
+    apis.charges = [charge(datetime(2026, 11, 18), "Edge Requests", 5, "Requests", 0.0)]
+    apis.upstash_stats = {"kv-1": upstash_stats([datetime(2026, 11, 19)], [10], 1000)}
+    apis.neon_projects = {
+        "ep-1": {
+            "data_transfer_bytes": 1,
+            "written_data_bytes": 1,
+            "compute_time_seconds": 1,
+            "active_time_seconds": 1,
+            "consumption_period_start": "2026-11-01T00:00:00Z",
+        }
+    }
+    apis.script(route, Reply(200, body))
+    now = datetime(2026, 11, 20, 12)
+    report = run(apis, migrated_db, now, **apis.env(neon="project", upstash="kv-1"))
+    assert report.exit_code == 1
+    error = outcome(report, source).error
+    assert expected in error, error
+    assert stored(migrated_db, source) == {}
+    assert mark(migrated_db, source)[:2] == (None, None)

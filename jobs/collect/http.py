@@ -116,6 +116,13 @@ def error_code(body: bytes) -> str:
     return ""
 
 
+def refuse_error_body(payload: object, what: str) -> None:
+    """A 200 whose body is an error object is a failure, never an empty success."""
+    if isinstance(payload, dict) and payload.get("error"):
+        text = json.dumps(payload).encode()
+        raise ApiError(f"{what}: HTTP 200 with an error body: {error_message(text)}")
+
+
 _HINTS = {401: "the credentials were refused", 403: "the credentials lack access"}
 
 
@@ -148,9 +155,11 @@ class Api:
         async def parse(response: httpx.Response) -> Any:
             body = await response.aread()
             try:
-                return json.loads(body)
+                payload = json.loads(body)
             except (ValueError, UnicodeDecodeError):
                 raise PayloadError(f"GET {path}: the response is not JSON") from None
+            refuse_error_body(payload, f"GET {path}")
+            return payload
 
         return await self.request(path, params, parse)
 

@@ -25,6 +25,8 @@ from jobs.collect.sources.base import Batch, DailyPlan, mapping, optional, serie
 from jobs.errors import ApiError, PayloadError
 
 SERVICE = "VERCEL_KV"
+# A stats answer without any of these is not stats (an error object, an empty body).
+EXPECTED = ("dailyrequests", "bandwidths", "current_storage", "diskusage", "latencymean")
 SETTLE = timedelta(hours=1)
 HISTORY_DAYS = 5
 
@@ -50,6 +52,8 @@ def stats_rows(
     """Rows from one stats payload for the days of ``plan`` (pure)."""
     where = f"stats of {database_id}"
     data = mapping(payload, where)
+    if not any(key in data for key in EXPECTED):
+        raise PayloadError(f"{where}: none of the expected fields ({', '.join(EXPECTED)})")
     source = f"upstash:{database_id}"
     today = day_start(now)
     monthly = {

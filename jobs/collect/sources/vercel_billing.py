@@ -30,7 +30,7 @@ import httpx
 
 from jobs import periods
 from jobs.collect.focus import VERCEL_BILLING_SOURCE, Charge, ChargeTotals, parse_charge
-from jobs.collect.http import Api
+from jobs.collect.http import Api, refuse_error_body
 from jobs.collect.sources.base import Batch, iso
 from jobs.errors import ApiError, PayloadError
 
@@ -127,5 +127,6 @@ async def read_charges(response: httpx.Response) -> list[Charge]:
             record = json.loads(line)
         except ValueError:
             raise PayloadError(f"line {number} of the charges stream is not valid JSON") from None
+        refuse_error_body(record, f"line {number} of the charges stream")
         charges.append(parse_charge(record, f"line {number} of the charges stream"))
     return charges
