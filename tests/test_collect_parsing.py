@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from jobs.collect.http import retry_delay
 from jobs.collect.records import MetricRow
 from jobs.collect.runner import duplicate_key, resume_from
 from jobs.collect.sources.base import DailyPlan, series_time
-from jobs.collect.sources.focus_file import file_format
+from jobs.collect.sources.focus_file import file_format, records
 from jobs.collect.sources.neon import parse_consumption_page, project_rows
 from jobs.collect.sources.upstash import stats_rows
 from jobs.collect.sources.vercel_deployments import build_rows, parse_deployment, parse_page
@@ -325,3 +326,32 @@ def test_focus_files_are_recognised_by_extension_then_content(
     name: str, first: str, expected: str
 ) -> None:
     assert file_format(Path(name), first) == expected
+
+
+class _LinesOnly(io.StringIO):
+    """A file that may be read line by line but never whole, and fails at line 3."""
+
+    def read(self, size: int | None = -1) -> str:
+        raise AssertionError("the whole file was read at once")
+
+    def readline(self, size: int | None = -1) -> str:
+        line = super().readline()
+        if line.startswith("BOOM"):
+            raise AssertionError("read past the record asked for")
+        return line
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("jsonl", '{"a": 1}\n{"a": 2}\nBOOM\n'),
+        ("csv", "ServiceName,a\nx,1\ny,2\nBOOM\n"),
+    ],
+)
+def test_focus_files_are_streamed_record_by_record(kind: str, text: str) -> None:
+    found = records(Path("export"), _LinesOnly(text), kind)
+    first = next(found)
+    assert first[0] == (1 if kind == "jsonl" else 2)
+    next(found)  # the second record, still without reading the third line
+    with pytest.raises(AssertionError, match="read past"):
+        next(found)

@@ -4,6 +4,10 @@ Rows go to the stream of the provider that billed them: a Vercel export to
 ``vercel-billing`` (the API's stream, so a file and the API never double count), any other
 provider to ``focus:<ServiceProviderName>``. Every bad row is reported as ``file:line``;
 one bad row fails the file and nothing of it is written.
+
+The file is streamed: read line by line (JSON lines) or record by record (CSV) and added
+up as it goes, so memory depends on the number of series and days, not on the file's size
+(bench/focus_memory.py).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ MAX_REPORTED = 5
 def _open(path: Path) -> IO[str]:
     try:
         if path.suffix == ".gz":
-            return io.TextIOWrapper(gzip.open(path), encoding="utf-8-sig")
+            return io.TextIOWrapper(gzip.open(path), encoding="utf-8-sig", newline="")
         return path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise ConfigError(f"cannot read FOCUS file {path}: {exc.strerror or exc}") from None
@@ -43,11 +47,16 @@ def file_format(path: Path, first_text: str) -> str:
     return "jsonl" if first_text.lstrip().startswith("{") else "csv"
 
 
-def records(path: Path, stream: IO[str]) -> Iterator[tuple[int, object]]:
-    """(line number, record) for every record of the file; unreadable lines as PayloadError."""
-    text = stream.read()
-    if file_format(path, text[:200]) == "jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
+def _peek(path: Path) -> str:
+    with _open(path) as stream:
+        return stream.read(200)
+
+
+def records(path: Path, stream: IO[str], kind: str) -> Iterator[tuple[int, object]]:
+    """(line number, record) for every record of the file, read as it streams by;
+    unreadable lines as PayloadError."""
+    if kind == "jsonl":
+        for number, line in enumerate(stream, start=1):
             if not line.strip():
                 continue
             try:
@@ -55,7 +64,7 @@ def records(path: Path, stream: IO[str]) -> Iterator[tuple[int, object]]:
             except ValueError:
                 yield number, PayloadError(f"{path}:{number}: not valid JSON")
         return
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(stream)
     if not reader.fieldnames or "ServiceName" not in reader.fieldnames:
         raise PayloadError(f"{path}:1: not a FOCUS CSV (no ServiceName column in the header)")
     for row in reader:
@@ -76,23 +85,28 @@ class FocusFile:
 
     def read(self) -> Batch:
         totals = ChargeTotals()
-        errors: list[str] = []
-        with _open(self.path) as stream:
-            try:
-                for number, record in records(self.path, stream):
-                    if isinstance(record, PayloadError):
-                        errors.append(str(record))
-                        continue
-                    try:
-                        totals.add(parse_charge(record, f"{self.path}:{number}"))
-                    except PayloadError as exc:
-                        errors.append(str(exc))
-            except (UnicodeDecodeError, OSError, csv.Error) as exc:
-                raise PayloadError(f"{self.path}: cannot be read: {exc}") from None
-        if errors:
-            shown = "; ".join(errors[:MAX_REPORTED])
-            more = f" (and {len(errors) - MAX_REPORTED} more)" if len(errors) > MAX_REPORTED else ""
-            raise PayloadError(f"{len(errors)} bad rows, nothing imported: {shown}{more}")
+        errors: list[str] = []  # the first MAX_REPORTED; ``bad`` counts them all
+        bad = 0
+        try:
+            kind = file_format(self.path, _peek(self.path))
+            with _open(self.path) as stream:
+                for number, record in records(self.path, stream, kind):
+                    problem = record if isinstance(record, PayloadError) else None
+                    if problem is None:
+                        try:
+                            totals.add(parse_charge(record, f"{self.path}:{number}"))
+                        except PayloadError as exc:
+                            problem = exc
+                    if problem is not None:
+                        bad += 1
+                        if len(errors) < MAX_REPORTED:
+                            errors.append(str(problem))
+        except (UnicodeDecodeError, OSError, EOFError, csv.Error) as exc:
+            raise PayloadError(f"{self.path}: cannot be read: {exc}") from None
+        if bad:
+            shown = "; ".join(errors)
+            more = f" (and {bad - MAX_REPORTED} more)" if bad > MAX_REPORTED else ""
+            raise PayloadError(f"{bad} bad rows, nothing imported: {shown}{more}")
         if totals.charges == 0:
             raise PayloadError(f"{self.path}: no charges in the file")
         try:
