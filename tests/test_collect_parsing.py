@@ -11,8 +11,8 @@ import pytest
 from jobs.collect import config
 from jobs.collect.focus import ChargeTotals, level_factor, parse_charge, source_for
 from jobs.collect.http import retry_delay
-from jobs.collect.records import MetricRow
-from jobs.collect.runner import duplicate_key, resume_from
+from jobs.collect.records import MetricRow, conflicting_windows
+from jobs.collect.runner import resume_from
 from jobs.collect.sources.base import DailyPlan, series_time
 from jobs.collect.sources.focus_file import file_format, records
 from jobs.collect.sources.neon import parse_consumption_page, project_rows
@@ -46,19 +46,22 @@ def test_usage_and_cost_add_up_per_service_and_day_with_projects() -> None:
         charge(DAY1, "Pro Plan", 1, "seat", 20.0, category="Purchase"),
     ):
         totals.add(parse_charge(record, "test"))
-    rows = {(r.service, r.metric_type): r for r in totals.rows()}
-    bandwidth = rows[("VERCEL_BANDWIDTH", "BANDWIDTH_GB")]
-    assert bandwidth.value == pytest.approx(2.5)
+    rows = {(r.service, r.metric_type, r.project): r for r in totals.rows()}
+    # One row per project (Tags.ProjectId), its name in the metadata.
+    bandwidth = rows[("VERCEL_BANDWIDTH", "BANDWIDTH_GB", "prj_web")]
+    assert bandwidth.value == pytest.approx(2.0)
     assert bandwidth.unit == "GB"
-    assert bandwidth.metadata["projects"] == {"docs": 0.5, "web": 2.0}
+    assert bandwidth.metadata["projectName"] == "web"
+    assert rows[("VERCEL_BANDWIDTH", "BANDWIDTH_GB", "prj_docs")].value == pytest.approx(0.5)
     # The charge's own (Pacific) day, 08:00 UTC to 08:00 UTC in November.
     assert (bandwidth.start, bandwidth.end) == (PDAY1, PDAY1 + timedelta(days=1))
     assert bandwidth.source == "vercel-billing"
-    cost = rows[("VERCEL_BANDWIDTH", "COST_USD")]
-    assert cost.value == pytest.approx(0.35)  # EffectiveCost
+    cost = rows[("VERCEL_BANDWIDTH", "COST_USD", "prj_docs")]
+    assert cost.value == pytest.approx(0.05)  # EffectiveCost
     assert cost.metadata["billedCost"] == pytest.approx(0.01)  # BilledCost, as evidence
-    assert cost.metadata["pricing"] == {"Fast Data Transfer": {"gigabyte": 2.0, "MB": 500.0}}
-    assert rows[("VERCEL_EDGE_REQUESTS", "REQUESTS")].value == 1_000_000
+    assert cost.metadata["pricing"] == {"Fast Data Transfer": {"MB": 500.0}}
+    assert rows[("VERCEL_BANDWIDTH", "COST_USD", "prj_web")].value == pytest.approx(0.30)
+    assert rows[("VERCEL_EDGE_REQUESTS", "REQUESTS", "prj_web")].value == 1_000_000
     assert totals.skipped == {"Purchase": 1}
     assert "1 non-usage charges not stored (1 Purchase)" in totals.notes()
     assert not any(r.metric_type == "COST_USD" and r.value == 20.0 for r in rows.values())
@@ -269,10 +272,31 @@ def test_retry_delay_honours_retry_after_and_vercel_reset_in_seconds_or_ms() -> 
     assert retry_delay({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, b"", now) == 0
 
 
-def test_the_same_window_twice_in_one_batch_is_found() -> None:
-    row = MetricRow("VERCEL_KV", "OPERATIONS", 1, DAY1, DAY1 + timedelta(days=1), "upstash:a")
-    assert duplicate_key([row]) is None
-    assert duplicate_key([row, row]) == "upstash:a VERCEL_KV/OPERATIONS at 2026-11-18 00:00"
+def test_the_same_window_twice_or_overlapping_windows_in_one_batch_are_found() -> None:
+    day = MetricRow("VERCEL_KV", "OPERATIONS", 1, DAY1, DAY1 + timedelta(days=1), "upstash:a")
+    assert conflicting_windows([day]) is None
+    assert conflicting_windows([day, day]) == (
+        "the same window twice: upstash:a VERCEL_KV/OPERATIONS at 2026-11-18 00:00"
+    )
+    # The same day hourly, or aligned to another time zone: overlapping windows.
+    hour = MetricRow(
+        "VERCEL_KV",
+        "OPERATIONS",
+        1,
+        DAY1 + timedelta(hours=5),
+        DAY1 + timedelta(hours=6),
+        "upstash:a",
+    )
+    found = conflicting_windows([hour, day]) or ""
+    assert found.startswith(
+        "overlapping windows: upstash:a VERCEL_KV/OPERATIONS 2026-11-18 00:00..2026-11-19 00:00 "
+        "and 2026-11-18 05:00..2026-11-18 06:00"
+    )
+    # Other projects, other series: no conflict.
+    other = MetricRow(
+        "VERCEL_KV", "OPERATIONS", 1, DAY1, DAY1 + timedelta(days=1), "upstash:a", project="p2"
+    )
+    assert conflicting_windows([day, other]) is None
 
 
 @pytest.mark.parametrize(

@@ -80,15 +80,18 @@ def run(apis: FakeApis, dsn: str, now: datetime = NOW, **kwargs: Any) -> RunRepo
     return collect(config.from_env(env), dsn, now=now, policy=FAST, lock_wait=0, **kwargs)
 
 
-def metrics(dsn: str, source: str | None = None) -> dict[tuple[str, str, str, datetime], tuple]:
+def metrics(
+    dsn: str, source: str | None = None
+) -> dict[tuple[str, str, str, datetime, str], tuple]:
+    """Rows by natural key (service, metric type, source, timestamp, project)."""
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(
-            'SELECT service::text, "metricType"::text, source, "timestamp", value, unit, '
-            '"windowEnd", metadata FROM "InfrastructureMetric" '
+            'SELECT service::text, "metricType"::text, source, "timestamp", project, value, '
+            'unit, "windowEnd", metadata FROM "InfrastructureMetric" '
             "WHERE %(source)s::text IS NULL OR source = %(source)s",
             {"source": source},
         ).fetchall()
-    return {(r[0], r[1], r[2], r[3]): (r[4], r[5], r[6], r[7]) for r in rows}
+    return {(r[0], r[1], r[2], r[3], r[4]): (r[5], r[6], r[7], r[8]) for r in rows}
 
 
 def watermark(dsn: str, source: str) -> tuple | None:
@@ -109,35 +112,48 @@ def test_every_source_lands_values_in_canonical_units(apis: FakeApis, migrated_d
     assert report.exit_code == 0, summary.as_text(report)
     got = metrics(migrated_db)
     # Each charge keeps its own (Pacific) day.
-    bandwidth = got[("VERCEL_BANDWIDTH", "BANDWIDTH_GB", "vercel-billing", P19)]
-    assert bandwidth[:3] == (pytest.approx(2.25), "GB", P20)
-    assert bandwidth[3]["projects"] == {"docs": 0.25, "web": 2.0}
-    assert got[("VERCEL_FUNCTIONS", "INVOCATIONS", "vercel-billing", P19)][:2] == (
+    # One row per project (FOCUS Tags.ProjectId), the name kept in the metadata.
+    bandwidth = got[("VERCEL_BANDWIDTH", "BANDWIDTH_GB", "vercel-billing", P19, "prj_web")]
+    assert bandwidth[:3] == (pytest.approx(2.0), "GB", P20)
+    assert bandwidth[3]["projectName"] == "web"
+    docs = got[("VERCEL_BANDWIDTH", "BANDWIDTH_GB", "vercel-billing", P19, "prj_docs")]
+    assert docs[0] == pytest.approx(0.25)
+    assert got[("VERCEL_FUNCTIONS", "INVOCATIONS", "vercel-billing", P19, "prj_web")][:2] == (
         120_000,
         "invocations",
     )
-    assert got[("VERCEL_FUNCTIONS", "CPU_HOURS", "vercel-billing", P19)][:2] == (0.5, "CPU-hours")
-    cost = got[("VERCEL_FUNCTIONS", "COST_USD", "vercel-billing", P19)]
+    assert got[("VERCEL_FUNCTIONS", "CPU_HOURS", "vercel-billing", P19, "prj_web")][:2] == (
+        0.5,
+        "CPU-hours",
+    )
+    cost = got[("VERCEL_FUNCTIONS", "COST_USD", "vercel-billing", P19, "prj_web")]
     assert cost[:2] == (pytest.approx(0.134), "USD")  # EffectiveCost
     assert cost[3]["billedCost"] == 0.0
-    assert got[("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", P18)][0] == 300_000
+    assert got[("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", P18, "prj_web")][0] == 300_000
     assert ("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", P20) not in got
     # Deployments: builds and whole build minutes per day (95 s -> 2, 200 s -> 4).
-    assert got[("VERCEL_BUILD", "BUILDS", "vercel-deployments", D19)][:2] == (2, "builds")
-    assert got[("VERCEL_BUILD", "BUILD_MINUTES", "vercel-deployments", D19)][:2] == (6, "minutes")
-    assert got[("VERCEL_BUILD", "BUILDS", "vercel-deployments", D18)][0] == 0
+    assert got[("VERCEL_BUILD", "BUILDS", "vercel-deployments", D19, "")][:2] == (2, "builds")
+    assert got[("VERCEL_BUILD", "BUILD_MINUTES", "vercel-deployments", D19, "")][:2] == (
+        6,
+        "minutes",
+    )
+    assert got[("VERCEL_BUILD", "BUILDS", "vercel-deployments", D18, "")][0] == 0
     # Neon project: counters since the period start, storage for today.
-    assert got[("VERCEL_POSTGRES", "COMPUTE_HOURS", "neon:ep-1", datetime(2026, 11, 1))][:3] == (
+    assert got[("VERCEL_POSTGRES", "COMPUTE_HOURS", "neon:ep-1", datetime(2026, 11, 1), "")][
+        :3
+    ] == (
         5.0,
         "CU-hours",
         NOW,
     )
-    assert got[("VERCEL_POSTGRES", "BANDWIDTH_GB", "neon:ep-1", datetime(2026, 11, 1))][0] == 4.0
-    assert got[("VERCEL_POSTGRES", "STORAGE_MB", "neon:ep-1", D20)][:2] == (150.0, "MB")
+    assert (
+        got[("VERCEL_POSTGRES", "BANDWIDTH_GB", "neon:ep-1", datetime(2026, 11, 1), "")][0] == 4.0
+    )
+    assert got[("VERCEL_POSTGRES", "STORAGE_MB", "neon:ep-1", D20, "")][:2] == (150.0, "MB")
     # Upstash: commands per day, storage and latency today.
-    assert got[("VERCEL_KV", "OPERATIONS", "upstash:kv-1", D19)][:2] == (2500, "operations")
-    assert got[("VERCEL_KV", "STORAGE_MB", "upstash:kv-1", D20)][:2] == (12.0, "MB")
-    assert got[("VERCEL_KV", "LATENCY_MS", "upstash:kv-1", D20)][:2] == (3.0, "ms")
+    assert got[("VERCEL_KV", "OPERATIONS", "upstash:kv-1", D19, "")][:2] == (2500, "operations")
+    assert got[("VERCEL_KV", "STORAGE_MB", "upstash:kv-1", D20, "")][:2] == (12.0, "MB")
+    assert got[("VERCEL_KV", "LATENCY_MS", "upstash:kv-1", D20, "")][:2] == (3.0, "ms")
     # The first run backfilled two days before today; billing stands at the end of the last
     # published day, the others at today (partial, re-collected).
     assert watermark(migrated_db, "vercel-billing")[:2] == (P20, NOW)
@@ -232,7 +248,7 @@ def test_unknown_service_names_are_shown_in_the_summary(apis: FakeApis, migrated
     assert f"unmapped vercel-billing: {label} (2 lines)" in summary.as_text(report)
     assert f"{label} (2 lines)" in summary.as_markdown(report)
     other = metrics(migrated_db, "vercel-billing")[
-        ("VERCEL_OTHER", "COST_USD", "vercel-billing", P19)
+        ("VERCEL_OTHER", "COST_USD", "vercel-billing", P19, "prj_web")
     ]
     assert other[0] == 1.0 and other[3]["services"] == {"Sandbox Hours": 1.0}
 
@@ -251,7 +267,7 @@ def test_a_late_run_fills_the_gap(apis: FakeApis, migrated_db: str) -> None:
     report = run(apis, migrated_db, now=later)
     got = metrics(migrated_db, "vercel-billing")
     requests = {
-        day: got[("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", day)][0]
+        day: got[("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", day, "prj_web")][0]
         for day in (P18, P20, pacific_day(datetime(2026, 11, 21))[0], pacific_day(D22)[0])
     }
     assert list(requests.values()) == [300_000, 1, 21_000, 22_000]
@@ -283,7 +299,7 @@ def test_overlapping_runs_never_double_write(apis: FakeApis, migrated_db: str) -
     with psycopg.connect(migrated_db) as conn:
         duplicates = conn.execute(
             'SELECT count(*) FROM (SELECT 1 FROM "InfrastructureMetric" '
-            'GROUP BY service, "metricType", source, "timestamp" HAVING count(*) > 1) d'
+            'GROUP BY service, "metricType", source, project, "timestamp" HAVING count(*) > 1) d'
         ).fetchone()
         runs = conn.execute('SELECT count(*) FROM "CollectionRun"').fetchone()
     assert duplicates == (0,) and runs == (2,)
@@ -316,8 +332,8 @@ def test_deployments_and_neon_consumption_follow_their_pagination(
     assert len(apis.calls("/consumption_history")) == 3
     got = metrics(migrated_db)
     for i in range(1, 6):
-        assert got[("VERCEL_POSTGRES", "COMPUTE_HOURS", f"neon:p{i}", D19)][0] == i
-    assert got[("VERCEL_BUILD", "BUILDS", "vercel-deployments", D19)][0] == 2
+        assert got[("VERCEL_POSTGRES", "COMPUTE_HOURS", f"neon:p{i}", D19, "")][0] == i
+    assert got[("VERCEL_BUILD", "BUILDS", "vercel-deployments", D19, "")][0] == 2
     assert watermark(migrated_db, "neon-org:org-1")[0] == D20
 
 

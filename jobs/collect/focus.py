@@ -45,7 +45,8 @@ class Charge:
     billed_cost: float
     effective_cost: float
     currency: str
-    project: str | None
+    project: str  # Tags.ProjectId (else ProjectName); "" when the line has none
+    project_name: str | None
     pricing_quantity: float | None
     pricing_unit: str | None
 
@@ -116,7 +117,8 @@ def parse_charge(record: object, where: str) -> Charge:
     billed = _number(record, "BilledCost", where, required=True) or 0.0
     effective = _number(record, "EffectiveCost", where, required=False)
     tags = _tags(record.get("Tags"), where)
-    project = tags.get("ProjectName") or tags.get("ProjectId")
+    project = tags.get("ProjectId") or tags.get("ProjectName")
+    name = tags.get("ProjectName")
     return Charge(
         start=start,
         end=end,
@@ -128,7 +130,8 @@ def parse_charge(record: object, where: str) -> Charge:
         billed_cost=billed,
         effective_cost=billed if effective is None else effective,
         currency=(_text(record, "BillingCurrency", where, required=False) or "USD").upper(),
-        project=str(project) if project else None,
+        project=str(project) if project else "",
+        project_name=str(name) if name else None,
         pricing_quantity=_number(record, "PricingQuantity", where, required=False),
         pricing_unit=_text(record, "PricingUnit", where, required=False),
     )
@@ -165,18 +168,19 @@ class _Total:
 
     def __post_init__(self) -> None:
         self.by_meter: dict[str, float] = defaultdict(float)
-        self.by_project: dict[str, float] = defaultdict(float)
+        self.project_names: set[str] = set()
         # ServiceName -> unit -> quantity: ConsumedQuantity (of usage, or of a cost-only
         # meter on its cost row) and PricingQuantity (on cost rows).
         self.consumed: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.pricing: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
 
 
-Key = tuple[str, str, str, datetime]  # source, service, metric type, window start
+Key = tuple[str, str, str, str, datetime]  # source, service, metric type, project, start
 
 
 class ChargeTotals:
-    """Charges added up into one row per source x service x metric type x charge period."""
+    """Charges added up into one row per source x service x metric type x project x charge
+    period (the natural key of InfrastructureMetric)."""
 
     def __init__(self, source: Callable[[Charge], str] = source_for) -> None:
         self._source = source
@@ -196,7 +200,11 @@ class ChargeTotals:
             self.unmapped[f"service {meter.service_name!r} (cost kept as {meter.service})"] += 1
         source = self._source(charge)
         if charge.currency == "USD":
-            cost = self._total((source, meter.service, "COST_USD", charge.start), charge.end)
+            cost = self._total(
+                (source, meter.service, "COST_USD", charge.project, charge.start),
+                charge,
+                charge.end,
+            )
             cost.value += charge.effective_cost
             cost.billed += charge.billed_cost
             cost.by_meter[charge.service_name] += charge.effective_cost
@@ -206,8 +214,6 @@ class ChargeTotals:
                 cost.without_quantity += 1
             elif meter.metric_type is None:
                 cost.consumed[charge.service_name][charge.unit or ""] += charge.quantity
-            if charge.project:
-                cost.by_project[charge.project] += charge.effective_cost
         else:
             self.unmapped[f"currency {charge.currency!r} (cost not stored)"] += 1
         if meter.metric_type is None or charge.quantity is None:
@@ -220,23 +226,27 @@ class ChargeTotals:
             return
         factor *= level_factor(meter.metric_type, unit, charge.start, charge.end)
         value = charge.quantity * factor
-        usage = self._total((source, meter.service, meter.metric_type, charge.start), charge.end)
+        usage = self._total(
+            (source, meter.service, meter.metric_type, charge.project, charge.start),
+            charge,
+            charge.end,
+        )
         usage.value += value
         usage.consumed[charge.service_name][charge.unit or ""] += charge.quantity
-        if charge.project:
-            usage.by_project[charge.project] += value
 
-    def _total(self, key: Key, end: datetime) -> _Total:
+    def _total(self, key: Key, charge: Charge, end: datetime) -> _Total:
         total = self._totals.get(key)
         if total is None:
             total = self._totals[key] = _Total(end)
         total.end = max(total.end, end)
         total.charges += 1
+        if charge.project_name:
+            total.project_names.add(charge.project_name)
         return total
 
     def rows(self) -> list[MetricRow]:
         rows = []
-        for (source, service, metric, start), total in sorted(self._totals.items()):
+        for (source, service, metric, project, start), total in sorted(self._totals.items()):
             if metric == "COST_USD":
                 metadata: dict[str, Any] = {
                     "billedCost": _round(total.billed),
@@ -252,14 +262,16 @@ class ChargeTotals:
                     metadata["withoutQuantity"] = total.without_quantity
             else:
                 metadata = {"consumed": {k: _rounded(v) for k, v in sorted(total.consumed.items())}}
-            if total.by_project:
-                metadata["projects"] = _rounded(total.by_project)
+            if total.project_names:
+                metadata["projectName"] = ", ".join(sorted(total.project_names))
             metadata["charges"] = total.charges
             value = _round(total.value)
             if value < 0:  # credits inside usage lines; the table holds amounts >= 0
                 self.unmapped[f"negative cost of {service} on {start:%Y-%m-%d}"] += 1
                 continue
-            rows.append(MetricRow(service, metric, value, start, total.end, source, metadata))
+            rows.append(
+                MetricRow(service, metric, value, start, total.end, source, metadata, project)
+            )
         return rows
 
     def notes(self) -> list[str]:

@@ -25,7 +25,7 @@ from jobs import db
 from jobs.collect import store
 from jobs.collect.config import MAX_BACKFILL_DAYS, CollectConfig
 from jobs.collect.http import Api, RetryPolicy
-from jobs.collect.records import Batch, MetricRow, day_start
+from jobs.collect.records import Batch, conflicting_windows, day_start
 from jobs.collect.sources.base import Source
 from jobs.collect.sources.focus_file import FocusFile
 from jobs.collect.sources.neon import NeonConsumption, NeonProject
@@ -67,6 +67,7 @@ class Outcome:
             "new": self.written.new,
             "updated": self.written.updated,
             "unchanged": self.written.unchanged,
+            "replaced": self.written.replaced,
             "unmapped": dict(self.unmapped),
             "notes": self.notes,
             "error": self.error,
@@ -195,15 +196,6 @@ async def fetch_all(
     return list(await asyncio.gather(*(one(s) for s in sources)))
 
 
-def duplicate_key(rows: Sequence[MetricRow]) -> str | None:
-    seen: set[tuple[str, str, str, datetime]] = set()
-    for row in rows:
-        if row.key in seen:
-            return f"{row.source} {row.service}/{row.metric_type} at {row.start:%Y-%m-%d %H:%M}"
-        seen.add(row.key)
-    return None
-
-
 def _write(
     conn: psycopg.Connection,
     report: RunReport,
@@ -220,9 +212,9 @@ def _write(
         outcome.windows = result.windows
         outcome.unmapped = result.unmapped
         outcome.notes = result.notes
-        duplicate = duplicate_key(result.rows)
-        if duplicate:
-            raise PayloadError(f"the data holds the same window twice: {duplicate}")
+        conflict = conflicting_windows(result.rows)
+        if conflict:
+            raise PayloadError(f"the data holds {conflict}; nothing written")
         outcome.written = store.write(
             conn,
             name,
@@ -233,6 +225,12 @@ def _write(
             mark=report.trigger == "api",
             notes=result.notes,
         )
+        if outcome.written.replaced:
+            outcome.notes = [
+                *outcome.notes,
+                f"{outcome.written.replaced} stored rows overlapped by windows of another "
+                "granularity or time zone were replaced (the same usage is never counted twice)",
+            ]
     except Interrupted as stop:
         outcome.error = f"{stop} while writing: rolled back, nothing written"
         raise

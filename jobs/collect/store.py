@@ -30,6 +30,7 @@ class Written:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    replaced: int = 0  # rows of another granularity or time zone the new windows overlapped
 
 
 def check_schema(conn: psycopg.Connection, tables: Sequence[str] = REQUIRED_TABLES) -> None:
@@ -89,9 +90,10 @@ def _merge(conn: psycopg.Connection, rows: Sequence[MetricRow]) -> Written:
         with cur.copy(query("collect", "copy_stage")) as copy:
             for r in rows:
                 copy.write_row(r.copy_values())
+        gone = cur.execute(query("collect", "replace_overlaps")).fetchone()
         counts = cur.execute(query("collect", "merge_stage")).fetchone()
     new, updated = (int(counts[0]), int(counts[1])) if counts else (0, 0)
-    return Written(new, updated, len(rows) - new - updated)
+    return Written(new, updated, len(rows) - new - updated, int(gone[0]) if gone else 0)
 
 
 def write(

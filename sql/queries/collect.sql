@@ -11,23 +11,41 @@ CREATE TEMP TABLE IF NOT EXISTS collect_stage (
     "timestamp"  TIMESTAMP(3) NOT NULL,
     "windowEnd"  TIMESTAMP(3) NOT NULL,
     source       TEXT NOT NULL,
+    project      TEXT NOT NULL,
     metadata     JSONB NOT NULL
 ) ON COMMIT DELETE ROWS;
 
 -- name: copy_stage
-COPY collect_stage (service, "metricType", value, unit, "timestamp", "windowEnd", source, metadata)
+COPY collect_stage
+    (service, "metricType", value, unit, "timestamp", "windowEnd", source, project, metadata)
 FROM STDIN;
+
+-- name: replace_overlaps
+-- The same usage exported at another granularity (hourly, then daily) or aligned to another
+-- time zone covers the same time with other windows: the newest data wins, and the rows it
+-- overlaps (same series, another window) go, so nothing is counted twice.
+WITH gone AS (
+    DELETE FROM "InfrastructureMetric" AS m
+    USING collect_stage AS s
+    WHERE m.service = s.service::"InfrastructureService"
+      AND m."metricType" = s."metricType"::"MetricType"
+      AND m.source = s.source AND m.project = s.project
+      AND m."timestamp" < s."windowEnd" AND m."windowEnd" > s."timestamp"
+      AND m."timestamp" <> s."timestamp"
+    RETURNING m.id
+)
+SELECT count(*) FROM gone;
 
 -- name: merge_stage
 -- Insert new windows, update changed ones, leave identical ones alone (so they are counted
 -- as unchanged and keep their updatedAt). xmax = 0 marks a row this statement inserted.
 WITH written AS (
     INSERT INTO "InfrastructureMetric" AS m
-        (service, "metricType", value, unit, "timestamp", "windowEnd", source, metadata)
+        (service, "metricType", value, unit, "timestamp", "windowEnd", source, project, metadata)
     SELECT service::"InfrastructureService", "metricType"::"MetricType", value, unit,
-           "timestamp", "windowEnd", source, metadata
+           "timestamp", "windowEnd", source, project, metadata
     FROM collect_stage
-    ON CONFLICT (service, "metricType", source, "timestamp") DO UPDATE
+    ON CONFLICT (service, "metricType", source, project, "timestamp") DO UPDATE
     SET value = EXCLUDED.value,
         unit = EXCLUDED.unit,
         "windowEnd" = EXCLUDED."windowEnd",

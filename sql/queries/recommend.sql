@@ -20,7 +20,7 @@ FROM (
     FROM "InfrastructureMetric"
     WHERE "timestamp" >= %(since)s AND "timestamp" < %(until)s
       AND "metricType" = ANY(%(level_metrics)s::"MetricType"[])
-    GROUP BY service, "metricType", source, date_trunc('day', "timestamp")
+    GROUP BY service, "metricType", source, project, date_trunc('day', "timestamp")
 ) AS per_source
 GROUP BY service, "metricType", day
 ORDER BY 1, 2, 3;
