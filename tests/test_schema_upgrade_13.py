@@ -1,7 +1,8 @@
 """The schema of issue 13 arrives through the additive path, on a database holding data.
 
 ``tests/data/schema-before-13/`` holds the deploy files as they were before (the enum
-without VERCEL_ISR and VERCEL_OTHER, CollectionWatermark without "lastNote"). A database
+without VERCEL_ISR and VERCEL_OTHER, CollectionWatermark without "lastNote",
+InfrastructureMetric without "project" in its natural key). A database
 is built from them and filled; then `python -m jobs schema up` (the code `pulumi up`
 runs) brings it to today's ``sql/``: the enum values are added in place, the column is
 added, every row stays, and the new values are usable at once, limits included.
@@ -62,10 +63,13 @@ def test_schema_up_adds_the_new_values_in_place_and_keeps_every_row(
     assert main(["schema", "up"]) == 0, capsys.readouterr()
     out = capsys.readouterr().out
     assert "add value VERCEL_ISR" in out and "add value VERCEL_OTHER" in out
+    assert "add column project" in out and "_source_project_ts_key" in out
 
     with psycopg.connect(empty_db) as conn:
-        # Rows kept.
-        assert conn.execute('SELECT value FROM "InfrastructureMetric"').fetchall() == [(2.5,)]
+        # Rows kept (a row of before has no project).
+        assert conn.execute('SELECT value, project FROM "InfrastructureMetric"').fetchall() == [
+            (2.5, "")
+        ]
         assert conn.execute(
             'SELECT source, "collectedThrough", "lastNote" FROM "CollectionWatermark"'
         ).fetchall() == [("vercel-billing", day, None)]
@@ -78,6 +82,14 @@ def test_schema_up_adds_the_new_values_in_place_and_keeps_every_row(
             [day, day.replace(day=19)] * 2,
         )
         conn.execute('UPDATE "CollectionWatermark" SET "lastNote" = \'a note\'')
+        # The same window of another project is another row under the new key.
+        conn.execute(
+            """INSERT INTO "InfrastructureMetric" (service, "metricType", value, unit,
+               "timestamp", "windowEnd", source, project)
+               VALUES ('VERCEL_BANDWIDTH', 'BANDWIDTH_GB', 1, 'GB', %s, %s, 'vercel-billing',
+                       'prj_docs')""",
+            [day, day.replace(day=19)],
+        )
         for row in load(DEFAULT_LIMITS_FILE).rows():
             limits_store.upsert(conn, "public", row, "test")
         isr = conn.execute(

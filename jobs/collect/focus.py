@@ -182,18 +182,31 @@ class ChargeTotals:
     """Charges added up into one row per source x service x metric type x project x charge
     period (the natural key of InfrastructureMetric)."""
 
-    def __init__(self, source: Callable[[Charge], str] = source_for) -> None:
+    def __init__(
+        self, source: Callable[[Charge], str] = source_for, now: datetime | None = None
+    ) -> None:
         self._source = source
+        self._now = now  # a charge starting after it is refused (it cannot have happened)
         self._totals: dict[Key, _Total] = {}
         self.unmapped: Counter[str] = Counter()
         self.skipped: Counter[str] = Counter()
+        self.refused: Counter[str] = Counter()
         self.charges = 0
 
-    def add(self, charge: Charge) -> None:
+    def add(self, charge: Charge, window: tuple[datetime, datetime] | None = None) -> bool:
+        """Add one charge; True when it counted as usage. ``window`` is the [from, to) it
+        was asked for: a charge that did not end inside it is refused, as is one that
+        starts in the future."""
         self.charges += 1
+        if window is not None and not window[0] <= charge.end < window[1]:
+            self.refused["outside the requested window"] += 1
+            return False
+        if self._now is not None and charge.start >= self._now:
+            self.refused[f"starting in the future (after {self._now:%Y-%m-%d %H:%M} UTC)"] += 1
+            return False
         if charge.category.casefold() != "usage":
             self.skipped[charge.category] += 1
-            return
+            return False
         meter = find_meter(charge.service_name)
         if meter is None:
             meter = other_meter(charge.service_name)
@@ -217,13 +230,13 @@ class ChargeTotals:
         else:
             self.unmapped[f"currency {charge.currency!r} (cost not stored)"] += 1
         if meter.metric_type is None or charge.quantity is None:
-            return
+            return True
         unit = our_unit(charge.unit or "")
         try:
             factor = unit_factor(meter.metric_type, unit)
         except UnitMismatch:
             self.unmapped[f"unit {charge.unit!r} of {charge.service_name!r}"] += 1
-            return
+            return True
         factor *= level_factor(meter.metric_type, unit, charge.start, charge.end)
         value = charge.quantity * factor
         usage = self._total(
@@ -233,6 +246,7 @@ class ChargeTotals:
         )
         usage.value += value
         usage.consumed[charge.service_name][charge.unit or ""] += charge.quantity
+        return True
 
     def _total(self, key: Key, charge: Charge, end: datetime) -> _Total:
         total = self._totals.get(key)
@@ -275,10 +289,11 @@ class ChargeTotals:
         return rows
 
     def notes(self) -> list[str]:
-        if not self.skipped:
-            return []
-        kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.skipped.items()))
-        return [f"{sum(self.skipped.values())} non-usage charges not stored ({kinds})"]
+        notes = [f"{n} charges {why} not stored" for why, n in sorted(self.refused.items())]
+        if self.skipped:
+            kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.skipped.items()))
+            notes.append(f"{sum(self.skipped.values())} non-usage charges not stored ({kinds})")
+        return notes
 
 
 def _round(value: float) -> float:

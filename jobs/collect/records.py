@@ -82,7 +82,7 @@ def conflicting_windows(rows: list[MetricRow]) -> str | None:
         for before, after in itertools.pairwise(windows):
             if after.start < before.end:
                 what = f"{source} {service}/{metric}" + (f" of {project}" if project else "")
-                if after.start == before.start:
+                if (after.start, after.end) == (before.start, before.end):
                     return f"the same window twice: {what} at {after.start:%Y-%m-%d %H:%M}"
                 return (
                     f"overlapping windows: {what} {before.start:%Y-%m-%d %H:%M}.."

@@ -265,7 +265,7 @@ def collect(
             try:
                 if files:
                     for path in files:
-                        source = FocusFile(path)
+                        source = FocusFile(path, now)
                         try:
                             result: Batch | Exception = source.read()
                         except PayloadError as exc:

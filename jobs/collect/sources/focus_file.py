@@ -7,17 +7,21 @@ one bad row fails the file and nothing of it is written.
 
 The file is streamed: read line by line (JSON lines) or record by record (CSV) and added
 up as it goes, so memory depends on the number of series and days, not on the file's size
-(bench/focus_memory.py).
+(bench/focus_memory.py), plus a 64-bit fingerprint per line: a line identical to an
+earlier one of the same file is reported and not added again (an export concatenated
+twice, say). Charges that start after ``now`` are refused (reported, not stored).
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -75,24 +79,41 @@ def records(path: Path, stream: IO[str], kind: str) -> Iterator[tuple[int, objec
         yield reader.line_num, row
 
 
+def fingerprint(record: object) -> int:
+    """8 bytes that tell identical records apart from different ones (key order ignored)."""
+    text = json.dumps(record, sort_keys=True, default=str).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+
+
 @dataclass
 class FocusFile:
     path: Path
+    now: datetime | None = None  # charges starting after it are refused
 
     @property
     def name(self) -> str:
         return f"file:{self.path.name}"
 
     def read(self) -> Batch:
-        totals = ChargeTotals()
+        totals = ChargeTotals(now=self.now)
         errors: list[str] = []  # the first MAX_REPORTED; ``bad`` counts them all
         bad = 0
+        seen: set[int] = set()  # the fingerprints of the lines added so far
+        duplicates: list[int] = []  # the line numbers of the first MAX_REPORTED repeats
+        repeats = 0
         try:
             kind = file_format(self.path, _peek(self.path))
             with _open(self.path) as stream:
                 for number, record in records(self.path, stream, kind):
                     problem = record if isinstance(record, PayloadError) else None
                     if problem is None:
+                        mark = fingerprint(record)
+                        if mark in seen:
+                            repeats += 1
+                            if len(duplicates) < MAX_REPORTED:
+                                duplicates.append(number)
+                            continue
+                        seen.add(mark)
                         try:
                             totals.add(parse_charge(record, f"{self.path}:{number}"))
                         except PayloadError as exc:
@@ -113,9 +134,18 @@ class FocusFile:
             rows = totals.rows()
         except PayloadError as exc:
             raise PayloadError(f"{self.path}: {exc}, nothing imported") from None
+        notes = totals.notes()
+        if repeats:
+            lines = ", ".join(str(n) for n in duplicates) + (
+                ", …" if repeats > len(duplicates) else ""
+            )
+            notes.append(
+                f"{repeats} lines identical to an earlier line of the file not added again "
+                f"(lines {lines})"
+            )
         return Batch(
             rows=rows,
             windows=len({(r.source, r.start) for r in rows}),
             unmapped=totals.unmapped,
-            notes=totals.notes(),
+            notes=notes,
         )

@@ -89,8 +89,8 @@ class VercelBilling:
                 absent += 1
                 continue
             for charge in charges:
-                totals.add(charge)
-                published.add(charge.start)
+                if totals.add(charge, piece):
+                    published.add(charge.start)
         notes = totals.notes()
         if ranges and absent == len(ranges):
             notes.append(NO_BILLING_DATA)
