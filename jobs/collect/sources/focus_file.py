@@ -7,9 +7,10 @@ one bad row fails the file and nothing of it is written.
 
 The file is streamed: read line by line (JSON lines) or record by record (CSV) and added
 up as it goes, so memory depends on the number of series and days, not on the file's size
-(bench/focus_memory.py), plus a 64-bit fingerprint per line: a line identical to an
+(bench/focus_memory.py), plus an 8-byte fingerprint per line: a line identical to an
 earlier one of the same file is reported and not added again (an export concatenated
-twice, say). Charges that start after ``now`` are refused (reported, not stored).
+twice, say; the file is then read a second time). Charges that start after ``now`` are
+refused (reported, not stored).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import gzip
 import hashlib
 import io
 import json
+from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -85,6 +87,27 @@ def fingerprint(record: object) -> int:
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
 
 
+def repeated(prints: array[int]) -> set[int]:
+    """The fingerprints that occur more than once (sorted in place: 8 bytes a line)."""
+    import numpy as np  # only the file import needs it; numpy is a runtime dependency
+
+    ordered = np.frombuffer(prints, dtype=np.uint64).copy() if prints else np.zeros(0, np.uint64)
+    ordered.sort()
+    return {int(v) for v in ordered[1:][ordered[1:] == ordered[:-1]]}
+
+
+@dataclass
+class _Pass:
+    """One reading of the file: the totals, the bad rows, the repeated lines."""
+
+    totals: ChargeTotals
+    prints: array[int]
+    bad: int = 0
+    errors: list[str] = field(default_factory=list)  # the first MAX_REPORTED bad rows
+    repeats: int = 0
+    repeated_lines: list[int] = field(default_factory=list)  # the first MAX_REPORTED
+
+
 @dataclass
 class FocusFile:
     path: Path
@@ -95,39 +118,16 @@ class FocusFile:
         return f"file:{self.path.name}"
 
     def read(self) -> Batch:
-        totals = ChargeTotals(now=self.now)
-        errors: list[str] = []  # the first MAX_REPORTED; ``bad`` counts them all
-        bad = 0
-        seen: set[int] = set()  # the fingerprints of the lines added so far
-        duplicates: list[int] = []  # the line numbers of the first MAX_REPORTED repeats
-        repeats = 0
-        try:
-            kind = file_format(self.path, _peek(self.path))
-            with _open(self.path) as stream:
-                for number, record in records(self.path, stream, kind):
-                    problem = record if isinstance(record, PayloadError) else None
-                    if problem is None:
-                        mark = fingerprint(record)
-                        if mark in seen:
-                            repeats += 1
-                            if len(duplicates) < MAX_REPORTED:
-                                duplicates.append(number)
-                            continue
-                        seen.add(mark)
-                        try:
-                            totals.add(parse_charge(record, f"{self.path}:{number}"))
-                        except PayloadError as exc:
-                            problem = exc
-                    if problem is not None:
-                        bad += 1
-                        if len(errors) < MAX_REPORTED:
-                            errors.append(str(problem))
-        except (UnicodeDecodeError, OSError, EOFError, csv.Error) as exc:
-            raise PayloadError(f"{self.path}: cannot be read: {exc}") from None
-        if bad:
-            shown = "; ".join(errors)
-            more = f" (and {bad - MAX_REPORTED} more)" if bad > MAX_REPORTED else ""
-            raise PayloadError(f"{bad} bad rows, nothing imported: {shown}{more}")
+        # Fingerprints of every line (8 bytes each) find identical lines; only if there are
+        # any is the file read a second time, adding each such line once.
+        first = self._pass(skip=None)
+        twice = repeated(first.prints)
+        done = self._pass(skip=twice) if twice else first
+        if done.bad:
+            shown = "; ".join(done.errors)
+            more = f" (and {done.bad - MAX_REPORTED} more)" if done.bad > MAX_REPORTED else ""
+            raise PayloadError(f"{done.bad} bad rows, nothing imported: {shown}{more}")
+        totals = done.totals
         if totals.charges == 0:
             raise PayloadError(f"{self.path}: no charges in the file")
         try:
@@ -135,13 +135,12 @@ class FocusFile:
         except PayloadError as exc:
             raise PayloadError(f"{self.path}: {exc}, nothing imported") from None
         notes = totals.notes()
-        if repeats:
-            lines = ", ".join(str(n) for n in duplicates) + (
-                ", …" if repeats > len(duplicates) else ""
-            )
+        if done.repeats:
+            lines = ", ".join(str(n) for n in done.repeated_lines)
+            more = ", …" if done.repeats > len(done.repeated_lines) else ""
             notes.append(
-                f"{repeats} lines identical to an earlier line of the file not added again "
-                f"(lines {lines})"
+                f"{done.repeats} lines identical to an earlier line of the file not added "
+                f"again (lines {lines}{more})"
             )
         return Batch(
             rows=rows,
@@ -149,3 +148,35 @@ class FocusFile:
             unmapped=totals.unmapped,
             notes=notes,
         )
+
+    def _pass(self, skip: set[int] | None) -> _Pass:
+        """Read the file once; with ``skip``, lines of those fingerprints count only once."""
+        done = _Pass(ChargeTotals(now=self.now), array("Q"))
+        added: set[int] = set()  # of the fingerprints in ``skip``, those already added
+        try:
+            kind = file_format(self.path, _peek(self.path))
+            with _open(self.path) as stream:
+                for number, record in records(self.path, stream, kind):
+                    problem = record if isinstance(record, PayloadError) else None
+                    if problem is None:
+                        mark = fingerprint(record)
+                        if skip is None:
+                            done.prints.append(mark)
+                        elif mark in skip:
+                            if mark in added:
+                                done.repeats += 1
+                                if len(done.repeated_lines) < MAX_REPORTED:
+                                    done.repeated_lines.append(number)
+                                continue
+                            added.add(mark)
+                        try:
+                            done.totals.add(parse_charge(record, f"{self.path}:{number}"))
+                        except PayloadError as exc:
+                            problem = exc
+                    if problem is not None:
+                        done.bad += 1
+                        if len(done.errors) < MAX_REPORTED:
+                            done.errors.append(str(problem))
+        except (UnicodeDecodeError, OSError, EOFError, csv.Error) as exc:
+            raise PayloadError(f"{self.path}: cannot be read: {exc}") from None
+        return done
