@@ -25,8 +25,9 @@ COMPONENT_TYPE = "infra-monitoring:postgres:DatabaseRoles"
 # Per table, what the jobs' statements need (sql/queries/*.sql; docs/security.md lists them).
 TABLE_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
     # collect merge_stage: INSERT … ON CONFLICT DO UPDATE … WHERE reads the row, RETURNING
-    # reads the result; recommend and limits diff read the series.
-    "InfrastructureMetric": ("SELECT", "INSERT", "UPDATE"),
+    # reads the result; replace_overlaps deletes rows a window of another granularity or
+    # time zone supersedes; recommend and limits diff read the series.
+    "InfrastructureMetric": ("SELECT", "INSERT", "UPDATE", "DELETE"),
     # collect: watermarks (read), record_success / record_failure (upserts).
     "CollectionWatermark": ("SELECT", "INSERT", "UPDATE"),
     # collect record_run: runs are history, inserted once, never read back or rewritten.
