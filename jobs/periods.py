@@ -35,21 +35,21 @@ def midnight(day: date) -> datetime:
     return _utc_naive(datetime.combine(day, time(), tzinfo=PROVIDER_ZONE))
 
 
-def day_start(moment: datetime) -> datetime:
+def billing_day(moment: datetime) -> datetime:
     """The start (naive UTC) of the billing day holding ``moment``."""
     return midnight(local_date(moment))
 
 
-def next_day(moment: datetime) -> datetime:
+def next_billing_day(moment: datetime) -> datetime:
     """The start of the billing day after the one holding ``moment``."""
     return midnight(local_date(moment) + timedelta(days=1))
 
 
-def days(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+def billing_days(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
     """The billing days (start, end) from the day holding ``start`` until ``end``."""
-    day = day_start(start)
+    day = billing_day(start)
     while day < end:
-        following = next_day(day)
+        following = next_billing_day(day)
         yield day, following
         day = following
 

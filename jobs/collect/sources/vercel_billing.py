@@ -48,7 +48,7 @@ def request_ranges(start: datetime, end: datetime) -> list[tuple[datetime, datet
     ranges = []
     while start < end:
         # A year in UTC, down to the billing day it ends in (the clocks may have moved).
-        piece = min(end, periods.day_start(start + timedelta(days=MAX_REQUEST_DAYS)))
+        piece = min(end, periods.billing_day(start + timedelta(days=MAX_REQUEST_DAYS)))
         ranges.append((start, piece))
         start = piece
     return ranges
@@ -63,10 +63,10 @@ def watermark(since: datetime, published: set[datetime], now: datetime) -> datet
         return None
     day = min(published)
     while day in published:
-        day = periods.next_day(day)
-    newest = periods.next_day(max(published))
+        day = periods.next_billing_day(day)
+    newest = periods.next_billing_day(max(published))
     given_up = periods.midnight(periods.local_date(newest) - timedelta(REPUBLISH_DAYS))
-    through = min(max(day, given_up), periods.day_start(now))
+    through = min(max(day, given_up), periods.billing_day(now))
     return through if through > since else None
 
 
@@ -96,7 +96,7 @@ class VercelBilling:
             notes.append(NO_BILLING_DATA)
         return Batch(
             rows=totals.rows(),
-            windows=sum(1 for _ in periods.days(start, end)),
+            windows=sum(1 for _ in periods.billing_days(start, end)),
             complete_through=watermark(since, published, now),
             unmapped=totals.unmapped,
             notes=notes,
