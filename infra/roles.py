@@ -27,8 +27,9 @@ COMPONENT_TYPE = "infra-monitoring:postgres:DatabaseRoles"
 # UPDATE is granted on columns (UPDATE_COLUMNS below), never here, for the tables listed there.
 TABLE_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
     # collect merge_stage: INSERT … ON CONFLICT DO UPDATE … WHERE reads the row, RETURNING
-    # reads the result; recommend and limits diff read the series.
-    "InfrastructureMetric": ("SELECT", "INSERT"),
+    # reads the result; replace_overlaps deletes rows a window of another granularity or
+    # time zone supersedes; recommend and limits diff read the series.
+    "InfrastructureMetric": ("SELECT", "INSERT", "DELETE"),
     # collect: watermarks (read), record_success / record_failure (upserts).
     "CollectionWatermark": ("SELECT", "INSERT"),
     # collect record_run: runs are history, inserted once, never read back or rewritten.
@@ -60,6 +61,7 @@ UPDATE_COLUMNS: Mapping[str, tuple[str, ...]] = {
         "lastRunId",
         "lastError",
         "lastErrorAt",
+        "lastNote",
         "updatedAt",
     ),
     # recommend upsert_assessment: everything but the series and period it is about.

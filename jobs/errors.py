@@ -56,6 +56,13 @@ class SourceError(MonitoringError):
 class ApiError(SourceError):
     """A provider API refused or failed the request."""
 
+    def __init__(
+        self, message: str | None = None, *, status: int | None = None, code: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status, when the API answered one
+        self.code = code  # the provider's error code (Vercel's error.code), when it gave one
+
 
 class PayloadError(SourceError):
     """A provider API or a FOCUS file sent data we cannot read."""

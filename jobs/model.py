@@ -61,6 +61,7 @@ UNITS: dict[str, UnitRule] = {
             ("TB", 1e6),
             ("GB-month", 1e3),
             ("MB-month", 1.0),
+            ("GB-hours", 1e3),  # a time integral: jobs.collect.focus turns it into a level
         ),
     ),
     "BANDWIDTH_GB": UnitRule(
@@ -77,6 +78,7 @@ UNITS: dict[str, UnitRule] = {
             ("commands", 1.0),
             ("command", 1.0),
             ("transformations", 1.0),
+            ("units", 1.0),
             ("count", 1.0),
         ),
     ),
@@ -125,7 +127,10 @@ UNITS: dict[str, UnitRule] = {
         "ms", (("milliseconds", 1.0), ("s", 1000.0), ("seconds", 1000.0), ("us", 1e-3))
     ),
     "COST_USD": UnitRule("USD", (("$", 1.0),)),
-    "EVENTS": UnitRule("events", (("event", 1.0), ("count", 1.0))),
+    "EVENTS": UnitRule(
+        "events",
+        (("event", 1.0), ("data points", 1.0), ("traces", 1.0), ("count", 1.0)),
+    ),
     "BUILDS": UnitRule("builds", (("build", 1.0), ("deployments", 1.0), ("count", 1.0))),
 }
 

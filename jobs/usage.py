@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import psycopg
 from psycopg.rows import dict_row
 
 from jobs.db import wrap_errors
 from jobs.model import AGGREGATION
+from jobs.periods import BillingPeriod
 from jobs.queries import query
 
-
-@dataclass(frozen=True)
-class BillingPeriod:
-    start: datetime  # inclusive, naive UTC (as stored)
-    end: datetime  # exclusive
-
-    @classmethod
-    def containing(cls, moment: datetime) -> BillingPeriod:
-        """The calendar month (UTC) containing ``moment``."""
-        moment = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-        start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        end = (
-            start.replace(year=start.year + 1, month=1)
-            if start.month == 12
-            else start.replace(month=start.month + 1)
-        )
-        return cls(start, end)
+__all__ = ["BillingPeriod", "PeriodUsage", "period_usage"]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 import pytest
@@ -174,7 +174,8 @@ def test_the_stream_is_read_incrementally(apis: FakeApis, sleeps: Sleeps) -> Non
                 async for line in response.aiter_lines():
                     seen.append(json.loads(line)["ConsumedQuantity"])
 
-            params = {"from": "2026-11-19T00:00:00Z", "to": "2026-11-20T00:00:00Z"}
+            # The Los Angeles day of the 19th ends at 08:00 UTC on the 20th.
+            params = {"from": "2026-11-20T00:00:00Z", "to": "2026-11-21T00:00:00Z"}
             await api.request("/v1/billing/charges", params, consume)
 
     run_async(go())
@@ -184,8 +185,8 @@ def test_the_stream_is_read_incrementally(apis: FakeApis, sleeps: Sleeps) -> Non
 def test_the_request_carries_the_window_and_team(apis: FakeApis, sleeps: Sleeps) -> None:
     run_billing(apis, fast(sleeps))
     query = apis.calls("/v1/billing")[0]
-    assert query["from"] == ["2026-11-19T00:00:00.000Z"]
-    assert query["to"] == [
-        (NOW.replace(hour=0) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    ]
+    # A week before the day asked for, from Los Angeles midnight (08:00 UTC in November),
+    # up to now: every charge day that ended since.
+    assert query["from"] == ["2026-11-11T08:00:00.000Z"]
+    assert query["to"] == [NOW.strftime("%Y-%m-%dT%H:%M:%S.000Z")]
     assert query["teamId"] == ["team_1"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -10,24 +11,25 @@ import pytest
 from jobs.collect import config
 from jobs.collect.focus import ChargeTotals, level_factor, parse_charge, source_for
 from jobs.collect.http import retry_delay
-from jobs.collect.records import MetricRow
-from jobs.collect.runner import duplicate_key, resume_from
+from jobs.collect.records import MetricRow, conflicting_windows
+from jobs.collect.runner import resume_from
 from jobs.collect.sources.base import DailyPlan, series_time
-from jobs.collect.sources.focus_file import file_format
+from jobs.collect.sources.focus_file import file_format, records
 from jobs.collect.sources.neon import parse_consumption_page, project_rows
 from jobs.collect.sources.upstash import stats_rows
 from jobs.collect.sources.vercel_deployments import build_rows, parse_deployment, parse_page
 from jobs.collect.vercel_services import VERCEL_METERS, find_meter
 from jobs.errors import ConfigError, PayloadError
 from jobs.model import METRIC_TYPES, SERVICES
-from tests.support.fake_apis import charge, deployment, upstash_stats
+from tests.support.fake_apis import charge, deployment, pacific_day, upstash_stats
 
 DAY1 = datetime(2026, 11, 18)
+PDAY1 = pacific_day(DAY1)[0]  # Vercel's charge day of Nov 18: from 08:00 UTC
 NOW = datetime(2026, 11, 20, 10, 0)
 
 
 def test_every_meter_maps_to_known_enum_values_and_names_are_unique() -> None:
-    names = [m.service_name.casefold() for m in VERCEL_METERS]
+    names = [n.casefold() for m in VERCEL_METERS for n in (m.service_name, *m.aliases)]
     assert len(names) == len(set(names))
     for meter in VERCEL_METERS:
         assert meter.service in SERVICES
@@ -38,24 +40,28 @@ def test_every_meter_maps_to_known_enum_values_and_names_are_unique() -> None:
 def test_usage_and_cost_add_up_per_service_and_day_with_projects() -> None:
     totals = ChargeTotals()
     for record in (
-        charge(DAY1, "Fast Data Transfer", 2.0, "GB", 0.30, project="web"),
-        charge(DAY1, "Fast Data Transfer", 500, "MB", 0.05, project="docs"),
+        charge(DAY1, "Fast Data Transfer", 2.0, "gigabyte", 0.30, billed=0.0, project="web"),
+        charge(DAY1, "Fast Data Transfer", 500, "MB", 0.05, billed=0.01, project="docs"),
         charge(DAY1, "Edge Requests", 1_000_000, "Requests", 2.0),
         charge(DAY1, "Pro Plan", 1, "seat", 20.0, category="Purchase"),
     ):
         totals.add(parse_charge(record, "test"))
-    rows = {(r.service, r.metric_type): r for r in totals.rows()}
-    bandwidth = rows[("VERCEL_BANDWIDTH", "BANDWIDTH_GB")]
-    assert bandwidth.value == pytest.approx(2.5)
+    rows = {(r.service, r.metric_type, r.project): r for r in totals.rows()}
+    # One row per project (Tags.ProjectId), its name in the metadata.
+    bandwidth = rows[("VERCEL_BANDWIDTH", "BANDWIDTH_GB", "prj_web")]
+    assert bandwidth.value == pytest.approx(2.0)
     assert bandwidth.unit == "GB"
-    assert bandwidth.metadata["projects"] == {"docs": 0.5, "web": 2.0}
-    assert (bandwidth.start, bandwidth.end) == (DAY1, DAY1 + timedelta(days=1))
+    assert bandwidth.metadata["projectName"] == "web"
+    assert rows[("VERCEL_BANDWIDTH", "BANDWIDTH_GB", "prj_docs")].value == pytest.approx(0.5)
+    # The charge's own (Pacific) day, 08:00 UTC to 08:00 UTC in November.
+    assert (bandwidth.start, bandwidth.end) == (PDAY1, PDAY1 + timedelta(days=1))
     assert bandwidth.source == "vercel-billing"
-    cost = rows[("VERCEL_BANDWIDTH", "COST_USD")]
-    assert cost.value == pytest.approx(0.35)
-    assert cost.metadata["effectiveCost"] == pytest.approx(0.315)
-    assert cost.metadata["pricing"] == {"Fast Data Transfer": {"GB": 2.0, "MB": 500.0}}
-    assert rows[("VERCEL_EDGE_REQUESTS", "REQUESTS")].value == 1_000_000
+    cost = rows[("VERCEL_BANDWIDTH", "COST_USD", "prj_docs")]
+    assert cost.value == pytest.approx(0.05)  # EffectiveCost
+    assert cost.metadata["billedCost"] == pytest.approx(0.01)  # BilledCost, as evidence
+    assert cost.metadata["pricing"] == {"Fast Data Transfer": {"MB": 500.0}}
+    assert rows[("VERCEL_BANDWIDTH", "COST_USD", "prj_web")].value == pytest.approx(0.30)
+    assert rows[("VERCEL_EDGE_REQUESTS", "REQUESTS", "prj_web")].value == 1_000_000
     assert totals.skipped == {"Purchase": 1}
     assert "1 non-usage charges not stored (1 Purchase)" in totals.notes()
     assert not any(r.metric_type == "COST_USD" and r.value == 20.0 for r in rows.values())
@@ -66,27 +72,34 @@ def test_unknown_service_names_and_units_are_counted_not_dropped_silently() -> N
     totals.add(parse_charge(charge(DAY1, "Quantum Compute", 3, "qubits", 1.0), "t"))
     totals.add(parse_charge(charge(DAY1, "Edge Requests", 3, "GB", 1.0), "t"))
     assert totals.unmapped == {
-        "service 'Quantum Compute'": 1,
+        "service 'Quantum Compute' (cost kept as VERCEL_OTHER)": 1,
         "unit 'GB' of 'Edge Requests'": 1,
     }
-    # The cost of a known service still counts even when its unit is unknown.
-    assert [(r.metric_type, r.value) for r in totals.rows()] == [("COST_USD", 1.0)]
+    # Both costs count: the unknown name's under "other Vercel usage", name kept; the known
+    # service's even though its unit does not fit (its usage is not guessed).
+    rows = {(r.service, r.metric_type): r for r in totals.rows()}
+    assert set(rows) == {("VERCEL_OTHER", "COST_USD"), ("VERCEL_EDGE_REQUESTS", "COST_USD")}
+    assert rows[("VERCEL_OTHER", "COST_USD")].metadata["services"] == {"Quantum Compute": 1.0}
 
 
 def test_build_minutes_from_billing_are_cost_only() -> None:
     totals = ChargeTotals()
-    totals.add(parse_charge(charge(DAY1, "Build Minutes", 120, "CPU Minutes", 0.42), "t"))
+    totals.add(parse_charge(charge(DAY1, "Build Minutes", 120, "minute", 0.42), "t"))
     assert [(r.service, r.metric_type) for r in totals.rows()] == [("VERCEL_BUILD", "COST_USD")]
     assert not totals.unmapped
 
 
-def test_storage_billed_in_gb_months_becomes_the_days_average_level() -> None:
-    # 10 GB held for one day of a 30-day month is 1/3 GB-month: stored as 10,000 MB.
-    assert level_factor("STORAGE_MB", "GB-month", DAY1, DAY1 + timedelta(days=1)) == 30 * 24 / 24
-    totals = ChargeTotals()
-    totals.add(parse_charge(charge(DAY1, "Blob Storage", 10 / 30, "GB-month", 0.01), "t"))
-    storage = next(r for r in totals.rows() if r.metric_type == "STORAGE_MB")
-    assert storage.value == pytest.approx(10_000)
+def test_storage_billed_as_a_time_integral_becomes_the_days_average_level() -> None:
+    # 10 GB held for one day of November (a 721-hour Pacific month: the clocks went back)
+    # is 10 * 24 / 721 GB-month: stored as 10,000 MB.
+    day = (PDAY1, PDAY1 + timedelta(days=1))
+    assert level_factor("STORAGE_MB", "GB-month", *day) == pytest.approx(721 / 24)
+    assert level_factor("STORAGE_MB", "GB-hours", *day) == pytest.approx(1 / 24)
+    for quantity, unit in ((10 * 24 / 721, "GB-month"), (240, "gigabyte-hour"), (10, "gigabyte")):
+        totals = ChargeTotals()
+        totals.add(parse_charge(charge(DAY1, "Blob Storage Size", quantity, unit, 0.01), "t"))
+        storage = next(r for r in totals.rows() if r.metric_type == "STORAGE_MB")
+        assert storage.value == pytest.approx(10_000), unit
 
 
 @pytest.mark.parametrize(
@@ -123,7 +136,7 @@ def test_daily_plan_recollects_today_and_advances_only_past_settled_days() -> No
 def test_first_run_backfills_and_later_runs_resume_from_the_watermark() -> None:
     assert resume_from(None, NOW, 7) == datetime(2026, 11, 13)
     assert resume_from(datetime(2026, 11, 19), NOW, 7) == datetime(2026, 11, 19)
-    assert resume_from(datetime(2020, 1, 1), NOW, 7) == datetime(2025, 11, 20)
+    assert resume_from(datetime(2020, 1, 1), NOW, 7) == datetime(2024, 11, 20)  # 730 days
 
 
 def test_deployments_count_builds_and_round_minutes_up_per_build() -> None:
@@ -132,12 +145,24 @@ def test_deployments_count_builds_and_round_minutes_up_per_build() -> None:
         parse_deployment(deployment("a", DAY1 + timedelta(hours=1), 61), "t"),
         parse_deployment(deployment("b", DAY1 + timedelta(hours=2), 30), "t"),
         parse_deployment(deployment("c", DAY1 + timedelta(hours=3), None, state="QUEUED"), "t"),
+        # v6: no createdAt (``created`` is the one always sent); an ERROR build with ready 0
+        # and no buildingAt counts as a build without minutes.
+        parse_deployment(
+            {
+                k: v
+                for k, v in deployment("d", DAY1 + timedelta(hours=4), None, state="ERROR").items()
+                if k != "createdAt"
+            }
+            | {"ready": 0},
+            "t",
+        ),
+        parse_deployment(deployment("e", DAY1 + timedelta(hours=5), None, buildingAt=1), "t"),
     ]
     rows = {
         (r.metric_type, r.start): r.value for r in build_rows(items, plan, "vercel-deployments")
     }
-    assert rows[("BUILDS", DAY1)] == 2
-    assert rows[("BUILD_MINUTES", DAY1)] == 3  # 2 + 1
+    assert rows[("BUILDS", DAY1)] == 4
+    assert rows[("BUILD_MINUTES", DAY1)] == 3  # 2 + 1; d and e add none
     assert rows[("BUILDS", DAY1 + timedelta(days=1))] == 0
 
 
@@ -175,12 +200,12 @@ def test_neon_consumption_becomes_compute_storage_and_egress_per_day() -> None:
         ],
         "pagination": {"cursor": "p-1"},
     }
-    rows, count, cursor = parse_consumption_page(payload, 1)
-    values = {r.metric_type: (r.value, r.unit, r.source) for r in rows}
+    page = parse_consumption_page(payload, 1)
+    values = {r.metric_type: (r.value, r.unit, r.source) for r in page.rows}
     assert values["COMPUTE_HOURS"] == (2.0, "CU-hours", "neon:p-1")
     assert values["STORAGE_MB"][0] == pytest.approx(1100.0)  # 26.4e9 byte-hours / 24 h
     assert values["BANDWIDTH_GB"][0] == pytest.approx(3.0)
-    assert (count, cursor) == (1, "p-1")
+    assert (page.projects, page.cursor) == (1, "p-1")
     with pytest.raises(PayloadError, match="consumption page 1: 'projects' is missing"):
         parse_consumption_page({}, 1)
 
@@ -247,10 +272,31 @@ def test_retry_delay_honours_retry_after_and_vercel_reset_in_seconds_or_ms() -> 
     assert retry_delay({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, b"", now) == 0
 
 
-def test_the_same_window_twice_in_one_batch_is_found() -> None:
-    row = MetricRow("VERCEL_KV", "OPERATIONS", 1, DAY1, DAY1 + timedelta(days=1), "upstash:a")
-    assert duplicate_key([row]) is None
-    assert duplicate_key([row, row]) == "upstash:a VERCEL_KV/OPERATIONS at 2026-11-18 00:00"
+def test_the_same_window_twice_or_overlapping_windows_in_one_batch_are_found() -> None:
+    day = MetricRow("VERCEL_KV", "OPERATIONS", 1, DAY1, DAY1 + timedelta(days=1), "upstash:a")
+    assert conflicting_windows([day]) is None
+    assert conflicting_windows([day, day]) == (
+        "the same window twice: upstash:a VERCEL_KV/OPERATIONS at 2026-11-18 00:00"
+    )
+    # The same day hourly, or aligned to another time zone: overlapping windows.
+    hour = MetricRow(
+        "VERCEL_KV",
+        "OPERATIONS",
+        1,
+        DAY1 + timedelta(hours=5),
+        DAY1 + timedelta(hours=6),
+        "upstash:a",
+    )
+    found = conflicting_windows([hour, day]) or ""
+    assert found.startswith(
+        "overlapping windows: upstash:a VERCEL_KV/OPERATIONS 2026-11-18 00:00..2026-11-19 00:00 "
+        "and 2026-11-18 05:00..2026-11-18 06:00"
+    )
+    # Other projects, other series: no conflict.
+    other = MetricRow(
+        "VERCEL_KV", "OPERATIONS", 1, DAY1, DAY1 + timedelta(days=1), "upstash:a", project="p2"
+    )
+    assert conflicting_windows([day, other]) is None
 
 
 @pytest.mark.parametrize(
@@ -261,7 +307,7 @@ def test_the_same_window_twice_in_one_batch_is_found() -> None:
         ({"NEON_PROJECT_ID": "p"}, "NEON_PROJECT_ID or NEON_ORG_ID set but NEON_API_KEY missing"),
         ({"VERCEL_TEAM_ID": "t"}, "VERCEL_TEAM_ID set but VERCEL_TOKEN missing"),
         ({"VERCEL_TOKEN": "t", "VERCEL_API_URL": "ftp://x"}, "VERCEL_API_URL must be an http"),
-        ({"COLLECT_BACKFILL_DAYS": "0"}, "COLLECT_BACKFILL_DAYS must be between 1 and 365"),
+        ({"COLLECT_BACKFILL_DAYS": "0"}, "COLLECT_BACKFILL_DAYS must be between 1 and 730"),
         ({"COLLECT_BACKFILL_DAYS": "week"}, "COLLECT_BACKFILL_DAYS must be a whole number"),
         ({"NEON_API_KEY": "k", "NEON_PROJECT_ID": "a/b"}, "NEON_PROJECT_ID: 'a/b' is not an id"),
         ({"COLLECT_HTTP_TIMEOUT": "fast"}, "COLLECT_HTTP_TIMEOUT must be a number"),
@@ -304,3 +350,32 @@ def test_focus_files_are_recognised_by_extension_then_content(
     name: str, first: str, expected: str
 ) -> None:
     assert file_format(Path(name), first) == expected
+
+
+class _LinesOnly(io.StringIO):
+    """A file that may be read line by line but never whole, and fails at line 3."""
+
+    def read(self, size: int | None = -1) -> str:
+        raise AssertionError("the whole file was read at once")
+
+    def readline(self, size: int | None = -1) -> str:
+        line = super().readline()
+        if line.startswith("BOOM"):
+            raise AssertionError("read past the record asked for")
+        return line
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("jsonl", '{"a": 1}\n{"a": 2}\nBOOM\n'),
+        ("csv", "ServiceName,a\nx,1\ny,2\nBOOM\n"),
+    ],
+)
+def test_focus_files_are_streamed_record_by_record(kind: str, text: str) -> None:
+    found = records(Path("export"), _LinesOnly(text), kind)
+    first = next(found)
+    assert first[0] == (1 if kind == "jsonl" else 2)
+    next(found)  # the second record, still without reading the third line
+    with pytest.raises(AssertionError, match="read past"):
+        next(found)

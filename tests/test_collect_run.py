@@ -15,10 +15,21 @@ from jobs.collect import config, summary
 from jobs.collect.http import RetryPolicy
 from jobs.collect.runner import RunReport, collect
 from jobs.errors import CollectionBusy
-from tests.support.fake_apis import FakeApis, Reply, charge, deployment, upstash_stats
+from jobs.text import markdown
+from tests.support.fake_apis import (
+    FakeApis,
+    Reply,
+    charge,
+    deployment,
+    pacific_day,
+    upstash_stats,
+)
 
-NOW = datetime(2026, 11, 20, 10, 0)
+NOW = datetime(2026, 11, 20, 10, 0)  # 02:00 in Los Angeles
 D18, D19, D20 = (datetime(2026, 11, d) for d in (18, 19, 20))
+# Vercel's charge days (Los Angeles midnight, 08:00 UTC in November).
+P18, P19, P20 = (pacific_day(d)[0] for d in (D18, D19, D20))
+D22 = datetime(2026, 11, 22)
 
 
 async def no_wait(_seconds: float) -> None:
@@ -40,12 +51,14 @@ NEON_PROJECT = {
 
 def populate(apis: FakeApis) -> None:
     apis.charges = [
-        charge(D18, "Fast Data Transfer", 1.5, "GB", 0.0),
-        charge(D19, "Fast Data Transfer", 2.0, "GB", 0.0),
+        charge(D18, "Fast Data Transfer", 1.5, "gigabyte", 0.0),
+        charge(D18, "Edge Requests", 300_000, "Requests", 0.0),
+        charge(D19, "Fast Data Transfer", 2.0, "gigabyte", 0.0),
         charge(D19, "Fast Data Transfer", 250, "MB", 0.0, project="docs"),
-        charge(D19, "Function Invocations", 120_000, "Invocations", 0.07),
-        charge(D19, "Fluid Active CPU", 0.5, "CPU Hours", 0.064),
-        charge(D20, "Edge Requests", 300_000, "Requests", 0.0),
+        charge(D19, "Function Invocations", 120_000, "Invocations", 0.07, billed=0.0),
+        charge(D19, "Fluid Active CPU", 0.5, "hour", 0.064, billed=0.0),
+        # The 20th (Los Angeles) has not ended at NOW: the API does not serve it yet.
+        charge(D20, "Edge Requests", 1, "Requests", 0.0),
     ]
     apis.deployments = [
         deployment("dpl_1", D19 + timedelta(hours=9), 95),
@@ -68,15 +81,18 @@ def run(apis: FakeApis, dsn: str, now: datetime = NOW, **kwargs: Any) -> RunRepo
     return collect(config.from_env(env), dsn, now=now, policy=FAST, lock_wait=0, **kwargs)
 
 
-def metrics(dsn: str, source: str | None = None) -> dict[tuple[str, str, str, datetime], tuple]:
+def metrics(
+    dsn: str, source: str | None = None
+) -> dict[tuple[str, str, str, datetime, str], tuple]:
+    """Rows by natural key (service, metric type, source, timestamp, project)."""
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(
-            'SELECT service::text, "metricType"::text, source, "timestamp", value, unit, '
-            '"windowEnd", metadata FROM "InfrastructureMetric" '
+            'SELECT service::text, "metricType"::text, source, "timestamp", project, value, '
+            'unit, "windowEnd", metadata FROM "InfrastructureMetric" '
             "WHERE %(source)s::text IS NULL OR source = %(source)s",
             {"source": source},
         ).fetchall()
-    return {(r[0], r[1], r[2], r[3]): (r[4], r[5], r[6], r[7]) for r in rows}
+    return {(r[0], r[1], r[2], r[3], r[4]): (r[5], r[6], r[7], r[8]) for r in rows}
 
 
 def watermark(dsn: str, source: str) -> tuple | None:
@@ -96,36 +112,52 @@ def test_every_source_lands_values_in_canonical_units(apis: FakeApis, migrated_d
     report = run(apis, migrated_db)
     assert report.exit_code == 0, summary.as_text(report)
     got = metrics(migrated_db)
-    bandwidth = got[("VERCEL_BANDWIDTH", "BANDWIDTH_GB", "vercel-billing", D19)]
-    assert bandwidth[:3] == (pytest.approx(2.25), "GB", D20)
-    assert bandwidth[3]["projects"] == {"docs": 0.25, "web": 2.0}
-    assert got[("VERCEL_FUNCTIONS", "INVOCATIONS", "vercel-billing", D19)][:2] == (
+    # Each charge keeps its own (Pacific) day.
+    # One row per project (FOCUS Tags.ProjectId), the name kept in the metadata.
+    bandwidth = got[("VERCEL_BANDWIDTH", "BANDWIDTH_GB", "vercel-billing", P19, "prj_web")]
+    assert bandwidth[:3] == (pytest.approx(2.0), "GB", P20)
+    assert bandwidth[3]["projectName"] == "web"
+    docs = got[("VERCEL_BANDWIDTH", "BANDWIDTH_GB", "vercel-billing", P19, "prj_docs")]
+    assert docs[0] == pytest.approx(0.25)
+    assert got[("VERCEL_FUNCTIONS", "INVOCATIONS", "vercel-billing", P19, "prj_web")][:2] == (
         120_000,
         "invocations",
     )
-    assert got[("VERCEL_FUNCTIONS", "CPU_HOURS", "vercel-billing", D19)][:2] == (0.5, "CPU-hours")
-    cost = got[("VERCEL_FUNCTIONS", "COST_USD", "vercel-billing", D19)]
-    assert cost[:2] == (pytest.approx(0.134), "USD")
-    assert cost[3]["effectiveCost"] == pytest.approx(0.1206)
-    assert got[("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", D20)][0] == 300_000
+    assert got[("VERCEL_FUNCTIONS", "CPU_HOURS", "vercel-billing", P19, "prj_web")][:2] == (
+        0.5,
+        "CPU-hours",
+    )
+    cost = got[("VERCEL_FUNCTIONS", "COST_USD", "vercel-billing", P19, "prj_web")]
+    assert cost[:2] == (pytest.approx(0.134), "USD")  # EffectiveCost
+    assert cost[3]["billedCost"] == 0.0
+    assert got[("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", P18, "prj_web")][0] == 300_000
+    assert ("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", P20) not in got
     # Deployments: builds and whole build minutes per day (95 s -> 2, 200 s -> 4).
-    assert got[("VERCEL_BUILD", "BUILDS", "vercel-deployments", D19)][:2] == (2, "builds")
-    assert got[("VERCEL_BUILD", "BUILD_MINUTES", "vercel-deployments", D19)][:2] == (6, "minutes")
-    assert got[("VERCEL_BUILD", "BUILDS", "vercel-deployments", D18)][0] == 0
+    assert got[("VERCEL_BUILD", "BUILDS", "vercel-deployments", D19, "")][:2] == (2, "builds")
+    assert got[("VERCEL_BUILD", "BUILD_MINUTES", "vercel-deployments", D19, "")][:2] == (
+        6,
+        "minutes",
+    )
+    assert got[("VERCEL_BUILD", "BUILDS", "vercel-deployments", D18, "")][0] == 0
     # Neon project: counters since the period start, storage for today.
-    assert got[("VERCEL_POSTGRES", "COMPUTE_HOURS", "neon:ep-1", datetime(2026, 11, 1))][:3] == (
+    assert got[("VERCEL_POSTGRES", "COMPUTE_HOURS", "neon:ep-1", datetime(2026, 11, 1), "")][
+        :3
+    ] == (
         5.0,
         "CU-hours",
         NOW,
     )
-    assert got[("VERCEL_POSTGRES", "BANDWIDTH_GB", "neon:ep-1", datetime(2026, 11, 1))][0] == 4.0
-    assert got[("VERCEL_POSTGRES", "STORAGE_MB", "neon:ep-1", D20)][:2] == (150.0, "MB")
+    assert (
+        got[("VERCEL_POSTGRES", "BANDWIDTH_GB", "neon:ep-1", datetime(2026, 11, 1), "")][0] == 4.0
+    )
+    assert got[("VERCEL_POSTGRES", "STORAGE_MB", "neon:ep-1", D20, "")][:2] == (150.0, "MB")
     # Upstash: commands per day, storage and latency today.
-    assert got[("VERCEL_KV", "OPERATIONS", "upstash:kv-1", D19)][:2] == (2500, "operations")
-    assert got[("VERCEL_KV", "STORAGE_MB", "upstash:kv-1", D20)][:2] == (12.0, "MB")
-    assert got[("VERCEL_KV", "LATENCY_MS", "upstash:kv-1", D20)][:2] == (3.0, "ms")
-    # The first run backfilled two days before today; today is partial.
-    assert watermark(migrated_db, "vercel-billing")[:2] == (D20, NOW)
+    assert got[("VERCEL_KV", "OPERATIONS", "upstash:kv-1", D19, "")][:2] == (2500, "operations")
+    assert got[("VERCEL_KV", "STORAGE_MB", "upstash:kv-1", D20, "")][:2] == (12.0, "MB")
+    assert got[("VERCEL_KV", "LATENCY_MS", "upstash:kv-1", D20, "")][:2] == (3.0, "ms")
+    # The first run backfilled two days before today; billing stands at the end of the last
+    # published day, the others at today (partial, re-collected).
+    assert watermark(migrated_db, "vercel-billing")[:2] == (P20, NOW)
     assert watermark(migrated_db, "upstash:kv-1")[0] == D20
     with psycopg.connect(migrated_db) as conn:
         status, written, sources = conn.execute(
@@ -212,39 +244,37 @@ def test_unknown_service_names_are_shown_in_the_summary(apis: FakeApis, migrated
     apis.charges += [charge(D19, "Sandbox Hours", 3, "hours", 0.5)] * 2
     report = run(apis, migrated_db)
     assert report.exit_code == 0
-    assert outcome(report, "vercel-billing").unmapped == {"service 'Sandbox Hours'": 2}
-    assert "unmapped vercel-billing: service 'Sandbox Hours' (2 lines)" in summary.as_text(report)
-    assert "service 'Sandbox Hours' (2 lines)" in summary.as_markdown(report)
-
-
-def test_an_empty_day_is_a_success_with_no_rows(apis: FakeApis, migrated_db: str) -> None:
-    apis.charges = []
-    report = run(apis, migrated_db)
-    billing = outcome(report, "vercel-billing")
-    assert billing.ok and billing.windows == 3 and billing.written.new == 0
-    assert watermark(migrated_db, "vercel-billing")[0] == D20
+    label = "service 'Sandbox Hours' (cost kept as VERCEL_OTHER)"
+    assert outcome(report, "vercel-billing").unmapped == {label: 2}
+    assert f"unmapped vercel-billing: {label} (2 lines)" in summary.as_text(report)
+    assert f"{markdown(label)} (2 lines)" in summary.as_markdown(report)  # escaped: VERCEL\\_OTHER
+    other = metrics(migrated_db, "vercel-billing")[
+        ("VERCEL_OTHER", "COST_USD", "vercel-billing", P19, "prj_web")
+    ]
+    assert other[0] == 1.0 and other[3]["services"] == {"Sandbox Hours": 1.0}
 
 
 def test_a_late_run_fills_the_gap(apis: FakeApis, migrated_db: str) -> None:
-    run(apis, migrated_db, now=datetime(2026, 11, 20, 23, 0))
-    # Runs from 23:15 to 01:00 never happened; meanwhile the 20th got more usage and the
-    # 21st started; then nothing for two days.
-    apis.charges.append(charge(D20, "Edge Requests", 50_000, "Requests", 0.0))
+    apis.publication_lag = timedelta(hours=20)
     apis.charges += [
-        charge(datetime(2026, 11, d), "Edge Requests", d * 1000, "Requests", 0.0)
-        for d in (21, 22, 23)
+        charge(datetime(2026, 11, d), "Edge Requests", d * 1000, "Requests", 0.0) for d in (21, 22)
     ]
-    run(apis, migrated_db, now=datetime(2026, 11, 21, 1, 15))
+    apis.now = first = datetime(2026, 11, 20, 23, 0)
+    run(apis, migrated_db, now=first)
+    # The 19th (Los Angeles) ended at 08:00 UTC on the 20th: not published 15 hours later.
+    assert watermark(migrated_db, "vercel-billing")[0] == P19
+    # Then no run for three and a half days.
+    apis.now = later = datetime(2026, 11, 24, 12, 0)
+    report = run(apis, migrated_db, now=later)
     got = metrics(migrated_db, "vercel-billing")
-    assert got[("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", D20)][0] == 350_000
-    assert ("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", datetime(2026, 11, 21)) in got
-    report = run(apis, migrated_db, now=datetime(2026, 11, 23, 12, 0))
-    got = metrics(migrated_db, "vercel-billing")
-    for day in (21, 22, 23):
-        key = ("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", datetime(2026, 11, day))
-        assert got[key][0] == day * 1000
-    # From the 20th: at 01:15 on the 21st it had not settled (6 h), so it was re-collected.
-    assert outcome(report, "vercel-billing").windows == 4
+    requests = {
+        day: got[("VERCEL_EDGE_REQUESTS", "REQUESTS", "vercel-billing", day, "prj_web")][0]
+        for day in (P18, P20, pacific_day(datetime(2026, 11, 21))[0], pacific_day(D22)[0])
+    }
+    assert list(requests.values()) == [300_000, 1, 21_000, 22_000]
+    assert watermark(migrated_db, "vercel-billing")[0] == pacific_day(datetime(2026, 11, 23))[0]
+    # From a week before the watermark (the 12th) to today (the 24th, Los Angeles).
+    assert outcome(report, "vercel-billing").windows == 13
 
 
 def test_overlapping_runs_never_double_write(apis: FakeApis, migrated_db: str) -> None:
@@ -270,7 +300,7 @@ def test_overlapping_runs_never_double_write(apis: FakeApis, migrated_db: str) -
     with psycopg.connect(migrated_db) as conn:
         duplicates = conn.execute(
             'SELECT count(*) FROM (SELECT 1 FROM "InfrastructureMetric" '
-            'GROUP BY service, "metricType", source, "timestamp" HAVING count(*) > 1) d'
+            'GROUP BY service, "metricType", source, project, "timestamp" HAVING count(*) > 1) d'
         ).fetchone()
         runs = conn.execute('SELECT count(*) FROM "CollectionRun"').fetchone()
     assert duplicates == (0,) and runs == (2,)
@@ -303,8 +333,8 @@ def test_deployments_and_neon_consumption_follow_their_pagination(
     assert len(apis.calls("/consumption_history")) == 3
     got = metrics(migrated_db)
     for i in range(1, 6):
-        assert got[("VERCEL_POSTGRES", "COMPUTE_HOURS", f"neon:p{i}", D19)][0] == i
-    assert got[("VERCEL_BUILD", "BUILDS", "vercel-deployments", D19)][0] == 2
+        assert got[("VERCEL_POSTGRES", "COMPUTE_HOURS", f"neon:p{i}", D19, "")][0] == i
+    assert got[("VERCEL_BUILD", "BUILDS", "vercel-deployments", D19, "")][0] == 2
     assert watermark(migrated_db, "neon-org:org-1")[0] == D20
 
 

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobs.cli import main
+from jobs.collect.focus import ChargeTotals
 from jobs.collect.http import error_message, retry_delay
 from jobs.collect.records import MetricRow
 from jobs.collect.sources.base import DailyPlan
@@ -65,7 +66,9 @@ def _stream(lines: list[Any]) -> Any:
         (json.dumps(line) if not isinstance(line, str) else line).encode() + b"\n" for line in lines
     )
     response = httpx.Response(200, stream=httpx.ByteStream(body))
-    totals = asyncio.run(read_charges(response))
+    totals = ChargeTotals()
+    for line in asyncio.run(read_charges(response)):
+        totals.add(line)
     return totals.rows()
 
 
@@ -118,7 +121,7 @@ CONSUMPTION = {
 
 @given(mutated(CONSUMPTION))
 def test_neon_consumption_page(payload: Any) -> None:
-    rows_or_payload_error(lambda: parse_consumption_page(payload, 1)[0])
+    rows_or_payload_error(lambda: parse_consumption_page(payload, 1).rows)
 
 
 PROJECT = {
@@ -150,7 +153,7 @@ def test_upstash_stats(payload: Any) -> None:
 SOURCES: dict[str, tuple[Any, Any]] = {
     "vercel billing": (CHARGES, lambda p: _stream(p if isinstance(p, list) else [p])),
     "vercel deployments": (DEPLOYMENTS, lambda p: build_rows(parse_page(p, 1)[0], PLAN, NAME)),
-    "neon consumption": (CONSUMPTION, lambda p: parse_consumption_page(p, 1)[0]),
+    "neon consumption": (CONSUMPTION, lambda p: parse_consumption_page(p, 1).rows),
     "neon project": (PROJECT, lambda p: project_rows(p, "p1", NOW)),
     "upstash": (STATS, lambda p: stats_rows(p, "kv-1", PLAN, NOW)),
 }
@@ -172,7 +175,7 @@ def test_every_field_of_every_source_at_every_edge(source: str) -> None:
 def test_any_json_at_all_for_every_source(payload: Any) -> None:
     for parse_payload in (
         lambda: build_rows(parse_page(payload, 1)[0], PLAN, NAME),
-        lambda: parse_consumption_page(payload, 1)[0],
+        lambda: parse_consumption_page(payload, 1).rows,
         lambda: project_rows(payload, "p1", NOW),
         lambda: stats_rows(payload, "kv-1", PLAN, NOW),
     ):

@@ -47,6 +47,12 @@ VERCEL_METERS = {
 TO_CANONICAL = {"GB-month": 1000.0, "MB": 1.0}
 # A row the file has beyond the fact sheet, with its own source (Neon's plans page).
 BEYOND_REFERENCE = {("VERCEL_POSTGRES", "STORAGE_MB", "neon-scale")}
+# ISR: the fact sheet gives Hobby's amounts; Pro's prices come from the page it names.
+ISR_ROWS = {
+    ("VERCEL_ISR", metric, plan)
+    for metric in ("READ_OPERATIONS", "WRITE_OPERATIONS")
+    for plan in ("vercel-hobby", "vercel-pro")
+}
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +98,8 @@ def close(a: float | None, b: float) -> bool:
 
 def test_the_shipped_file_validates(limits: LimitsFile) -> None:
     assert len(limits.limits) >= 40
-    assert {s.service for s in limits.services} == set(SERVICES)
+    # VERCEL_OTHER holds the cost of meters that have no limit: no plan to be on.
+    assert {s.service for s in limits.services} == set(SERVICES) - {"VERCEL_OTHER"}
     # Safe defaults: no revenue is claimed until someone writes it in.
     assert limits.business.monthly_revenue_usd == 0
     assert all(s.revenue_share == 0 for s in limits.services)
@@ -227,7 +234,7 @@ def test_every_row_comes_from_the_reference_with_provenance(limits: LimitsFile) 
         ("VERCEL_KV", "OPERATIONS", "upstash-payg"),
         ("VERCEL_KV", "STORAGE_MB", "upstash-payg"),
     }
-    assert {x.key for x in limits.limits} == covered | BEYOND_REFERENCE
+    assert {x.key for x in limits.limits} == covered | BEYOND_REFERENCE | ISR_ROWS
 
     reference_paths = re.search(r"Sources: (.*?)\. Record", REFERENCE)
     assert reference_paths
@@ -241,7 +248,19 @@ def test_every_row_comes_from_the_reference_with_provenance(limits: LimitsFile) 
     }
     for limit in limits.limits:
         plan = limits.plan(limit.plan)
-        assert limit.source.read == date(2026, 11, 25), limit.key
+        assert limit.source.read >= date(2026, 11, 25), limit.key
         assert limit.source.url.startswith(hosts[plan.vendor] + "/"), limit.key
         if plan.vendor == "Vercel":
             assert limit.source.url.removeprefix("https://vercel.com") in vercel_pages, limit.key
+
+
+def test_isr_reads_and_writes_match_the_reference(limits: LimitsFile) -> None:
+    row = re.search(r"\| ISR reads / writes \| (\S+) / (\S+) \| credit \|", REFERENCE)
+    assert row
+    for metric, included in (("READ_OPERATIONS", row[1]), ("WRITE_OPERATIONS", row[2])):
+        hobby = limits.limit("VERCEL_ISR", metric, "vercel-hobby")
+        assert hobby is not None and hobby.is_hard
+        assert close(hobby.limit_value, amount(included))
+        pro = limits.limit("VERCEL_ISR", metric, "vercel-pro")
+        assert pro is not None and pro.kind is LimitKind.CREDIT and pro.overage_unit_price > 0
+        assert pro.source.url.endswith("/incremental-static-regeneration/limits-and-pricing")

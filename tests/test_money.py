@@ -21,7 +21,7 @@ from tests.support.cli import rows, run, write_daily
 from tests.support.fake_apis import charge
 
 NOW = "2026-11-21T12:00"
-NOV = BillingPeriod(datetime(2026, 11, 1), datetime(2026, 12, 1))
+NOV = BillingPeriod.containing(datetime(2026, 11, 15))  # Los Angeles November
 
 
 def test_budget_forecast_crossing() -> None:

@@ -140,6 +140,11 @@ def pulumi_migrated_db(empty_db: str) -> str:
     return empty_db
 
 
+def from_prisma(text: str) -> datetime:
+    """A DateTime as Prisma's JSON writes it (``…Z``), as naive UTC."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+
+
 def prisma_json(value: Any) -> Any:
     """A value read by psycopg as Prisma's JSON output spells it (Dates as ISO 8601, UTC)."""
     if isinstance(value, datetime):
@@ -249,13 +254,15 @@ def test_rows_prisma_writes_read_back_equal_in_python(
         first = conn.execute(
             """SELECT "timestamp" FROM "InfrastructureMetric" WHERE source = 'prisma:0'"""
         ).fetchone()
-        usage = period_usage(
-            conn, BillingPeriod.containing(datetime(2026, 11, 15)), as_of=datetime(2026, 12, 1)
-        )
+        period = BillingPeriod.containing(datetime(2026, 11, 15))
+        usage = period_usage(conn, period, as_of=period.end)
     assert first == (datetime(2026, 11, 1, 0, 0, 0, 123000),)
-    # A job reads Prisma's metrics: one window per series, so usage is each row's value.
+    # A job reads Prisma's metrics: one window per series, so usage is each row's value
+    # (the windows of November's first UTC hours belong to October in Los Angeles).
     assert {key: (u.value, prisma_json(u.through)) for key, u in usage.items()} == {
-        (m["service"], m["metricType"]): (m["value"], m["windowEnd"]) for m in metrics
+        (m["service"], m["metricType"]): (m["value"], m["windowEnd"])
+        for m in metrics
+        if period.holds(from_prisma(m["timestamp"]), from_prisma(m["windowEnd"]))
     }
 
     # The database fills what Prisma leaves out: ids, creation times, the column defaults.

@@ -156,6 +156,7 @@ EXPECTED_COLUMNS = {
         "timestamp": TS,
         "windowEnd": TS,
         "source": "text",
+        "project": "text",
         "metadata": "jsonb",
         "createdAt": TS,
         "updatedAt": TS,
@@ -223,7 +224,7 @@ EXPECTED_COLUMNS = {
 }
 EXPECTED_INDEXES = {
     "InfrastructureMetric_pkey",
-    "InfrastructureMetric_service_metricType_source_timestamp_key",
+    "InfrastructureMetric_service_metricType_source_project_ts_key",
     "InfrastructureMetric_service_metricType_timestamp_idx",
     "InfrastructureMetric_timestamp_idx",
     "InfrastructureLimit_pkey",

@@ -83,7 +83,8 @@ def test_ten_runs_over_the_same_data_keep_one_refreshed_recommendation(
     assert rec["projectedBreachAt"] == datetime(2026, 11, 26)
     assert rec["roi"] is None and rec["paybackDays"] is None  # unknown, never -100 %
     assert rec["currentUsage"] == {f"{SERVICE}/{METRIC}": 76.0}
-    assert rec["projectedUsage"][f"{SERVICE}/{METRIC}"] == pytest.approx(120.0)
+    # 4 GB a day to the end of the Pacific month (2026-12-01 08:00 UTC).
+    assert rec["projectedUsage"][f"{SERVICE}/{METRIC}"] == pytest.approx(120.0 + 4 * 8 / 24)
 
 
 def test_the_assessment_holds_state_forecast_and_its_backtest(
@@ -100,7 +101,7 @@ def test_the_assessment_holds_state_forecast_and_its_backtest(
     assert a["usage"] == 76.0 and a["utilisation"] == pytest.approx(0.76)
     # 0.76 once: WARNING is pending, not raised (it must hold for two collections).
     assert (a["state"], a["pendingState"]) == ("OK", "WARNING")
-    assert a["forecastMean"] == pytest.approx(120.0)
+    assert a["forecastMean"] == pytest.approx(120.0 + 4 * 8 / 24)  # to Dec 1 08:00 UTC
     assert a["breachAt"] == datetime(2026, 11, 26)
     assert a["points"] == 50
     assert a["backtest"]["backtest"]["origins"] > 0
@@ -117,10 +118,10 @@ def test_the_assessment_holds_state_forecast_and_its_backtest(
     # The band's basis and its measured coverage are stored with it.
     band = a["backtest"]["bandReliability"]
     assert band["nominal"] == 0.8 and band["calibrated"] is True
-    assert band["calibration"] >= 20 and band["checks"] > 0 and band["horizon"] == 11
-    assert band["text"].startswith(
-        f"80% band, {band['coverage']:.0%} coverage over {band['checks']} "
-    )
+    # 11 days and 8 hours to the end of the Pacific month: 12 days ahead. 50 days of
+    # history calibrate the band, too few to check it walking forward (see the next test).
+    assert band["calibration"] >= 20 and band["horizon"] == 12
+    assert (band["checks"], band["text"]) == (0, "80% band, coverage not measured yet")
     # A limited metric without any data is NO_DATA, never OK.
     (kv,) = rows(
         db,
@@ -135,15 +136,16 @@ def test_with_revenue_at_stake_the_upgrade_pays(
 ) -> None:
     recommend(capsys, limits_file(tmp_path, revenue=7200, share=0.5))
     (rec,) = recommendations(db)
-    # $7200/month over 720 h at a 50 % share: $5/h, paused from Nov 26 to Dec 1 (120 h).
-    assert rec["revenueAtRisk"] == pytest.approx(600, rel=0.01)
+    # $7200/month over the Pacific month (721 h: the clocks went back) at a 50 % share,
+    # paused from Nov 26 to the period's end (Dec 1 08:00 UTC, 128 h).
+    assert rec["revenueAtRisk"] == pytest.approx(7200 / 721 * 0.5 * 128, rel=0.01)
     assert rec["overageAvoided"] == 0  # Hobby bills no overage; the limit is hard
     assert rec["upgradedMonthlyCost"] == 20  # Pro's price, 120 GB is within its 1 TB
-    assert rec["roi"] == pytest.approx((600 - 20) / 20, rel=0.02)
+    assert rec["roi"] == pytest.approx((7200 / 721 * 0.5 * 128 - 20) / 20, rel=0.02)
     assert (
         rec["title"] == "vercel-team: vercel-hobby will pause around 11-26; upgrade to vercel-pro"
     )
-    assert rec["paybackDays"] == pytest.approx(20 / 600 * 30, rel=0.02)
+    assert rec["paybackDays"] == pytest.approx(20 / (7200 / 721 * 0.5 * 128) * 721 / 24, rel=0.02)
 
 
 def test_dismissed_advice_stays_quiet_until_its_priority_rises(
@@ -291,11 +293,10 @@ def test_show_explains_the_numbers_and_their_data(
         "vercel-team: vercel-hobby will pause around 11-26; upgrade to vercel-pro",
         f"id {rid} | REVIEWED | priority HIGH",
         "data 2026-10-01 .. 2026-11-19 (50 days); so far 76",
-        "forecast recent-median: 120",
+        "forecast recent-median: 121",
         "backtest of the period-end value over",
         "MAE vs the baseline",
-        "80% band, ",
-        "% coverage over ",
+        "80% band, coverage not measured yet",
         "current plan: limit 100, included 100",
         "vercel-hobby: $0.00 (upper edge $0.00) = base $0.00 + on-demand $0.00; pauses "
         "VERCEL_BANDWIDTH/BANDWIDTH_GB",
@@ -342,7 +343,7 @@ def test_backtest_prints_each_series_errors(
     assert "VERCEL_BANDWIDTH BANDWIDTH_GB: 50 days (2026-10-01 .. 2026-11-19), chosen" in out
     assert "*recent-median" in out or "*run-rate" in out
     # The band with its measured coverage, and every candidate's error against the baseline.
-    assert "period end " in out and "% coverage over " in out
+    assert "period end " in out and "80% band, coverage not measured yet" in out
     assert "vs base" in out and " run-rate " in out and " damped " in out
     assert "VERCEL_KV STORAGE_MB: no data" in out
 
@@ -389,8 +390,9 @@ def test_a_limit_already_reached_shows_when_it_was_reached(
     assert "reached around 2026-11-14" in rec["reasoning"]
     assert rec["title"] == "vercel-team: vercel-hobby paused since 11-14; upgrade to vercel-pro"
     assert rec["priority"] == "CRITICAL"
-    # The pause that still matters is the one from now on: Nov 20 12:00 to Dec 1, 252 h at $5/h.
-    assert rec["revenueAtRisk"] == pytest.approx(252 * 5)
+    # The pause that still matters is the one from now on: Nov 20 12:00 to the end of the
+    # Pacific month (Dec 1 08:00 UTC), 260 h at $7200 / 721 h x 50 %.
+    assert rec["revenueAtRisk"] == pytest.approx(260 * 7200 / 721 * 0.5)
     (a,) = rows(
         migrated_db,
         """SELECT "breachAt", state FROM "UsageAssessment"
@@ -466,3 +468,27 @@ def test_per_service_recommendations_are_superseded_with_a_reason(
     assert {r["reviewHistory"][-1]["reason"] for r in old} == {"superseded"}
     (new,) = [r for r in recommendations(db) if r["account"] == "vercel-team"]
     assert new["status"] == "PENDING"
+
+
+def test_measured_coverage_is_stored_and_shown(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    """With a long enough history the band is checked walking forward: its measured
+    coverage is stored with the assessment and shown by backtest and show."""
+    write_daily(db, datetime(2026, 7, 1), [4.0] * 92)  # Jul 1 .. Sep 30, before the fixture's
+    limits = limits_file(tmp_path)
+    recommend(capsys, limits)
+    (a,) = rows(
+        db,
+        """SELECT backtest FROM "UsageAssessment"
+           WHERE service = 'VERCEL_BANDWIDTH' AND "metricType" = 'BANDWIDTH_GB'""",
+    )
+    band = a["backtest"]["bandReliability"]
+    assert band["checks"] > 0 and band["coverage"] is not None
+    shown = f"80% band, {band['coverage']:.0%} coverage over {band['checks']} backtests"
+    assert band["text"] == shown
+    code, out, _ = run(capsys, "backtest", "--limits", str(limits), "--now", NOW)
+    assert code == 0 and shown in out
+    (rec,) = recommendations(db)
+    code, out, _ = run(capsys, "recommendations", "show", rec["id"])
+    assert code == 0 and shown in out

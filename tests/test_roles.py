@@ -85,7 +85,7 @@ def test_each_table_gets_exactly_the_privileges_its_jobs_need() -> None:
         g["objects"][0]: g["privileges"] for g in grants.values() if g["objectType"] == "table"
     }
     assert tables == {
-        "InfrastructureMetric": ["SELECT", "INSERT"],
+        "InfrastructureMetric": ["SELECT", "INSERT", "DELETE"],
         "CollectionWatermark": ["SELECT", "INSERT"],
         "CollectionRun": ["INSERT"],
         "UsageAssessment": ["SELECT", "INSERT"],
@@ -104,9 +104,11 @@ def test_each_table_gets_exactly_the_privileges_its_jobs_need() -> None:
     assert not any("UPDATE" in p for p in tables.values())  # UPDATE only ever by column
     for grant in grants.values():
         assert grant["database"] == "monitoring" and grant["role"] == "monitoring_jobs"
-        assert not {"DELETE", "TRUNCATE", "CREATE", "REFERENCES", "TRIGGER"} & set(
-            grant["privileges"]
-        )
+        # DELETE only where a job deletes: metric rows replaced by another granularity.
+        never = {"TRUNCATE", "CREATE", "REFERENCES", "TRIGGER"}
+        if grant.get("objects") != ["InfrastructureMetric"]:
+            never.add("DELETE")
+        assert not never & set(grant["privileges"])
         assert "withGrantOption" not in grant
         if grant["objectType"] in ("table", "column"):
             assert grant["schema"] == "public" and len(grant["objects"]) == 1
@@ -269,7 +271,8 @@ FORBIDDEN = {
     "create table": "CREATE TABLE public.intruder (x int)",
     "create schema": "CREATE SCHEMA intruder",
     **{f"truncate {t}": f'TRUNCATE "{t}"' for t in TABLE_NAMES},
-    **{f"delete {t}": f'DELETE FROM "{t}"' for t in TABLE_NAMES},
+    # collect may delete metric rows another granularity replaces (replace_overlaps).
+    **{f"delete {t}": f'DELETE FROM "{t}"' for t in TABLE_NAMES if t != "InfrastructureMetric"},
     "insert limit": """INSERT INTO "InfrastructureLimit" (service, "metricType", plan,
         "limitValue", unit) VALUES ('VERCEL_BLOB', 'STORAGE_MB', 'evil', 1, 'MB')""",
     "update limit": """UPDATE "InfrastructureLimit" SET "limitValue" = 1e12""",
@@ -285,10 +288,12 @@ FORBIDDEN = {
     "re-id advice": """UPDATE "UpgradeRecommendation" SET id = 'forged'""",
     "extend advice": """UPDATE "UpgradeRecommendation" SET "expiresAt" = '2999-01-01'""",
     "rewrite runs": """UPDATE "CollectionRun" SET status = 'ok'""",
-    # Without table-level UPDATE, no lock stronger than ROW EXCLUSIVE on any table.
+    # Without table-level UPDATE or DELETE, no lock stronger than ROW EXCLUSIVE (the metrics
+    # table, which collect deletes from, is the exception: ALLOWED).
     **{
         f"lock {t} {mode}": f'LOCK TABLE "{t}" IN {mode} MODE'
         for t in TABLE_NAMES
+        if t != "InfrastructureMetric"
         for mode in ("SHARE", "EXCLUSIVE", "ACCESS EXCLUSIVE")
     },
 }
@@ -309,6 +314,8 @@ def test_the_jobs_role_is_refused_ddl_deletes_truncates_and_limit_writes(
 ALLOWED = {
     # what docs/security.md says remains possible for the jobs role
     "change a metric value": """UPDATE "InfrastructureMetric" SET value = value""",
+    "delete metric rows": """DELETE FROM "InfrastructureMetric" WHERE false""",
+    "lock the metrics table": 'LOCK TABLE "InfrastructureMetric" IN ACCESS EXCLUSIVE MODE',
     "rewrite review history": """UPDATE "UpgradeRecommendation"
         SET "reviewHistory" = '[]', status = 'PENDING'""",
     "lock rows": 'SELECT id FROM "UpgradeRecommendation" FOR UPDATE',

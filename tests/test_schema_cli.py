@@ -57,7 +57,7 @@ def test_show_fails_until_everything_exists(
     code, out, _ = run(capsys, "schema", "show")
     assert code == 0
     assert (
-        'table public."InfrastructureMetric": ok; 11 columns, 4 constraints, 3 indexes, 0 rows'
+        'table public."InfrastructureMetric": ok; 12 columns, 4 constraints, 3 indexes, 0 rows'
         in out
     )
 

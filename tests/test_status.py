@@ -39,6 +39,7 @@ def record_success(dsn: str, at: datetime) -> None:
             through=datetime.combine(at.date(), datetime.min.time()),
             run_id=str(uuid.uuid4()),
             at=at,
+            mark=True,
         )
 
 
@@ -86,8 +87,8 @@ def test_a_healthy_deployment_exits_0_and_says_what_it_checked(
     assert failures(lines) == []
     assert "ok    schema: 12 of 12 objects exist and match sql/" in lines
     limits_line = next(line for line in lines if line.startswith("ok    limits:"))
-    assert "37 rows in InfrastructureLimit for 6 plans" in limits_line
-    assert "vercel-hobby 15" in limits_line and limits_line.endswith("matching limits.yaml")
+    assert "41 rows in InfrastructureLimit for 6 plans" in limits_line
+    assert "vercel-hobby 17" in limits_line and limits_line.endswith("matching limits.yaml")
     assert (
         "ok    sources: source vercel-billing: last success 2026-11-20 12:20 UTC (10 min ago), "
         "collected through 2026-11-20 00:00 UTC"
@@ -193,7 +194,7 @@ def test_limits_that_differ_from_the_file_fail(
     assert code == 1
     (line,) = failures(lines)
     assert line.startswith(
-        "FAIL  limits: InfrastructureLimit does not match limits.yaml (37 rows): "
+        "FAIL  limits: InfrastructureLimit does not match limits.yaml (41 rows): "
     )
     assert "1 different (VERCEL_BANDWIDTH/BANDWIDTH_GB/vercel-hobby)" in line
     assert "missing (VERCEL_KV/" in line and "run pulumi up" in line
@@ -236,14 +237,15 @@ def test_json_has_stable_keys_and_the_same_verdict(
     ]
     assert report["healthy"] is False
     assert report["checkedAt"] == "2026-11-20T12:30:00Z"
-    assert report["period"] == {"start": "2026-11-01T00:00:00Z", "end": "2026-12-01T00:00:00Z"}
+    # The Pacific billing month (Vercel's), as UTC instants.
+    assert report["period"] == {"start": "2026-11-01T07:00:00Z", "end": "2026-12-01T08:00:00Z"}
     assert (
         len(report["problems"]) == 1
         and "InfrastructureMetric_timestamp_idx" in report["problems"][0]
     )
     metric = next(o for o in report["schema"] if o["name"] == "InfrastructureMetric")
     assert metric["state"] == "differs" and len(metric["changes"]) == 1
-    assert report["limits"]["rows"] == 37 and report["limits"]["matchesFile"] is True
+    assert report["limits"]["rows"] == 41 and report["limits"]["matchesFile"] is True
     assert report["sources"][0]["source"] == SOURCE and report["sources"][0]["level"] == "ok"
     bandwidth = next(s for s in report["services"] if s["service"] == "VERCEL_BANDWIDTH")
     assert bandwidth["state"] == "WARNING" and bandwidth["utilisation"] == pytest.approx(0.798)

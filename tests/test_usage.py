@@ -7,13 +7,61 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
+from jobs.periods import local_date
 from jobs.recommend.evaluation import State, classify
 from jobs.usage import BillingPeriod, period_usage
 
 
-def test_billing_period_is_the_utc_calendar_month() -> None:
+def test_billing_period_is_the_los_angeles_calendar_month() -> None:
+    # Vercel bills Pacific months: December runs from 08:00 UTC (PST) on the 1st.
     period = BillingPeriod.containing(datetime(2026, 12, 31, 23, 30, tzinfo=UTC))
-    assert (period.start, period.end) == (datetime(2026, 12, 1), datetime(2027, 1, 1))
+    assert (period.start, period.end) == (datetime(2026, 12, 1, 8), datetime(2027, 1, 1, 8))
+    # 2027-01-01 05:00 UTC is still New Year's Eve in Los Angeles.
+    assert BillingPeriod.containing(datetime(2027, 1, 1, 5)) == period
+    summer = BillingPeriod.containing(datetime(2026, 7, 10))
+    assert (summer.start, summer.end) == (datetime(2026, 7, 1, 7), datetime(2026, 8, 1, 7))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "month"),
+    [
+        (datetime(2026, 12, 1, 8), datetime(2026, 12, 2, 8), 12),  # Vercel's first day
+        (datetime(2026, 11, 30, 8), datetime(2026, 12, 1, 8), 11),  # Vercel's last day
+        (datetime(2026, 12, 1), datetime(2026, 12, 2), 12),  # a UTC day (Neon, Upstash)
+        (datetime(2026, 11, 30), datetime(2026, 12, 1), 11),
+        (datetime(2026, 12, 1, 3), datetime(2026, 12, 1, 4), 11),  # 19:00 PST on Nov 30
+    ],
+)
+def test_a_window_belongs_to_the_period_holding_its_midpoint(
+    start: datetime, end: datetime, month: int
+) -> None:
+    period = BillingPeriod.of_window(start, end)
+    assert local_date(period.start).month == month
+    assert period.holds(start, end)
+
+
+def test_status_recommend_and_report_read_the_same_windows_as_the_rule(migrated_db: str) -> None:
+    # The SQL that selects a period's windows spells the rule of BillingPeriod.holds.
+    windows = [
+        (datetime(2026, 12, 1, 8), datetime(2026, 12, 2, 8)),
+        (datetime(2026, 11, 30, 8), datetime(2026, 12, 1, 8)),
+        (datetime(2026, 12, 1), datetime(2026, 12, 2)),
+        (datetime(2026, 11, 30), datetime(2026, 12, 1)),
+        (datetime(2026, 12, 31, 8), datetime(2027, 1, 1, 8)),
+        (datetime(2027, 1, 1), datetime(2027, 1, 2)),
+    ]
+    period = BillingPeriod.containing(datetime(2026, 12, 15))
+    with psycopg.connect(migrated_db) as conn:
+        for i, (start, end) in enumerate(windows):
+            conn.execute(
+                """INSERT INTO "InfrastructureMetric"
+                   (service, "metricType", value, unit, "timestamp", "windowEnd", source)
+                   VALUES ('VERCEL_FUNCTIONS', 'INVOCATIONS', %s, 'x', %s, %s, 'v')""",
+                [2**i, start, end],
+            )
+        usage = period_usage(conn, period, as_of=period.end)
+    expected = sum(2**i for i, w in enumerate(windows) if period.holds(*w))
+    assert usage[("VERCEL_FUNCTIONS", "INVOCATIONS")].value == expected == 1 + 4 + 16
 
 
 def insert(

@@ -18,7 +18,7 @@ from jobs.errors import ConfigError
 from jobs.redact import credential_forms
 
 DEFAULT_BACKFILL_DAYS = 7
-MAX_BACKFILL_DAYS = 365
+MAX_BACKFILL_DAYS = 730  # sources split longer ranges into requests the providers accept
 _ID = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 

@@ -111,6 +111,22 @@ def error_message(body: bytes) -> str:
     return " ".join(text.split())[:200] or "no details"
 
 
+def error_code(body: bytes) -> str:
+    """The provider's error code (Vercel's ``error.code``, Neon's ``code``), or ""."""
+    for path in (("error", "code"), ("code",)):
+        found = _json_path(body, *path)
+        if isinstance(found, str):
+            return found
+    return ""
+
+
+def refuse_error_body(payload: object, what: str) -> None:
+    """A 200 whose body is an error object is a failure, never an empty success."""
+    if isinstance(payload, dict) and payload.get("error"):
+        text = json.dumps(payload).encode()
+        raise ApiError(f"{what}: HTTP 200 with an error body: {error_message(text)}")
+
+
 _HINTS = {401: "the credentials were refused", 403: "the credentials lack access"}
 
 
@@ -135,17 +151,19 @@ class Api:
         self._hint = credential_hint
         self._secrets = _credentials(self._headers, auth)
 
-    def _failed(self, message: str) -> ApiError:
+    def _failed(self, message: str, status: int | None = None, code: str = "") -> ApiError:
         """An ApiError whose text holds none of our credentials, even if the API echoed one."""
-        return ApiError(scrub(message, self._secrets))
+        return ApiError(scrub(message, self._secrets), status=status, code=code)
 
     async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         async def parse(response: httpx.Response) -> Any:
             body = await response.aread()
             try:
-                return json.loads(body)
-            except (ValueError, RecursionError):  # RecursionError: nested too deeply
+                payload = json.loads(body)
+            except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: too deep
                 raise PayloadError(f"GET {path}: the response is not JSON") from None
+            refuse_error_body(payload, f"GET {path}")
+            return payload
 
         return await self.request(path, params, parse)
 
@@ -185,7 +203,9 @@ class Api:
                             extra = f" ({hint}{': check ' + self._hint if self._hint else ''})"
                             raise self._failed(
                                 f"{what}: HTTP {status}: {error_message(body)}"
-                                + (extra if hint else "")
+                                + (extra if hint else ""),
+                                status,
+                                error_code(body),
                             )
                         reason = f"HTTP {status}"
                         asked = retry_delay(response.headers, body, policy.clock())

@@ -5,6 +5,7 @@ Pure values, no IO. Times are naive UTC datetimes (as stored in ``TIMESTAMP(3)``
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections import Counter
@@ -29,6 +30,7 @@ class MetricRow:
     end: datetime  # "windowEnd": exclusive
     source: str
     metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    project: str = ""  # the provider's project (FOCUS Tags.ProjectId); "" for none
 
     def __post_init__(self) -> None:
         # A programming error, not bad input: sources validate payloads before building rows.
@@ -44,13 +46,18 @@ class MetricRow:
         return canonical_unit(self.metric_type)
 
     @property
-    def key(self) -> tuple[str, str, str, datetime]:
+    def series(self) -> tuple[str, str, str, str]:
+        """What a window belongs to: service, metric type, source, project."""
+        return (self.service, self.metric_type, self.source, self.project)
+
+    @property
+    def key(self) -> tuple[str, str, str, str, datetime]:
         """The natural key of InfrastructureMetric."""
-        return (self.service, self.metric_type, self.source, self.start)
+        return (*self.series, self.start)
 
     def copy_values(self) -> tuple[object, ...]:
         """The row for COPY (service, metricType, value, unit, timestamp, windowEnd, source,
-        metadata)."""
+        project, metadata)."""
         return (
             self.service,
             self.metric_type,
@@ -59,8 +66,31 @@ class MetricRow:
             self.start,
             self.end,
             self.source,
+            self.project,
             json.dumps(self.metadata, sort_keys=True),
         )
+
+
+def conflicting_windows(rows: list[MetricRow]) -> str | None:
+    """The first place where one batch holds a series' time twice: the same window twice,
+    or overlapping windows (the same usage at two granularities or time-zone offsets)."""
+    by_series: dict[tuple[str, str, str, str], list[MetricRow]] = {}
+    for row in rows:
+        by_series.setdefault(row.series, []).append(row)
+    for (service, metric, source, project), windows in sorted(by_series.items()):
+        windows.sort(key=lambda r: (r.start, r.end))
+        for before, after in itertools.pairwise(windows):
+            if after.start < before.end:
+                what = f"{source} {service}/{metric}" + (f" of {project}" if project else "")
+                if (after.start, after.end) == (before.start, before.end):
+                    return f"the same window twice: {what} at {after.start:%Y-%m-%d %H:%M}"
+                return (
+                    f"overlapping windows: {what} {before.start:%Y-%m-%d %H:%M}.."
+                    f"{before.end:%Y-%m-%d %H:%M} and {after.start:%Y-%m-%d %H:%M}.."
+                    f"{after.end:%Y-%m-%d %H:%M} (the same usage at two granularities or "
+                    "time-zone offsets?)"
+                )
+    return None
 
 
 def converted(metric_type: str, quantity: float, unit: str) -> float:

@@ -26,7 +26,7 @@ from jobs import db
 from jobs.collect import store
 from jobs.collect.config import MAX_BACKFILL_DAYS, CollectConfig
 from jobs.collect.http import Api, RetryPolicy
-from jobs.collect.records import Batch, MetricRow, day_start
+from jobs.collect.records import Batch, conflicting_windows, day_start
 from jobs.collect.sources.base import Source
 from jobs.collect.sources.focus_file import FocusFile
 from jobs.collect.sources.neon import NeonConsumption, NeonProject
@@ -68,6 +68,7 @@ class Outcome:
             "new": self.written.new,
             "updated": self.written.updated,
             "unchanged": self.written.unchanged,
+            "replaced": self.written.replaced,
             "unmapped": dict(self.unmapped),
             "notes": self.notes,
             "error": self.error,
@@ -177,7 +178,7 @@ def build_sources(
 
 def resume_from(mark: datetime | None, now: datetime, backfill_days: int) -> datetime:
     """Where a source starts: its watermark, or ``backfill_days`` before today on a first run.
-    A watermark older than a year (the providers' longest range) is clamped to a year."""
+    A watermark older than MAX_BACKFILL_DAYS is clamped to it (sources split long ranges)."""
     if mark is None:
         return day_start(now) - timedelta(days=backfill_days)
     return max(mark, day_start(now) - timedelta(days=MAX_BACKFILL_DAYS))
@@ -206,15 +207,6 @@ async def fetched(
         yield await next_done
 
 
-def duplicate_key(rows: Sequence[MetricRow]) -> str | None:
-    seen: set[tuple[str, str, str, datetime]] = set()
-    for row in rows:
-        if row.key in seen:
-            return f"{row.source} {row.service}/{row.metric_type} at {row.start:%Y-%m-%d %H:%M}"
-        seen.add(row.key)
-    return None
-
-
 def _write(
     conn: psycopg.Connection,
     report: RunReport,
@@ -231,9 +223,9 @@ def _write(
         outcome.windows = result.windows
         outcome.unmapped = result.unmapped
         outcome.notes = result.notes
-        duplicate = duplicate_key(result.rows)
-        if duplicate:
-            raise PayloadError(f"the data holds the same window twice: {duplicate}")
+        conflict = conflicting_windows(result.rows)
+        if conflict:
+            raise PayloadError(f"the data holds {conflict}; nothing written")
         outcome.written = store.write(
             conn,
             name,
@@ -242,7 +234,15 @@ def _write(
             run_id=report.run_id,
             at=at,
             purchases=result.purchases,
+            mark=report.trigger == "api",
+            notes=result.notes,
         )
+        if outcome.written.replaced:
+            outcome.notes = [
+                *outcome.notes,
+                f"{outcome.written.replaced} stored rows overlapped by windows of another "
+                "granularity or time zone were replaced (the same usage is never counted twice)",
+            ]
     except Interrupted as stop:
         outcome.error = f"{stop} while writing: rolled back, nothing written"
         raise
@@ -275,7 +275,7 @@ def collect(
             try:
                 if files:
                     for path in files:
-                        source = FocusFile(path)
+                        source = FocusFile(path, now)
                         try:
                             result: Batch | Exception = source.read()
                         except PayloadError as exc:

@@ -37,6 +37,7 @@ class Written:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    replaced: int = 0  # rows of another granularity or time zone the new windows overlapped
 
 
 def check_schema(conn: psycopg.Connection, tables: Sequence[str] = REQUIRED_TABLES) -> None:
@@ -99,9 +100,10 @@ def _merge(conn: psycopg.Connection, rows: Sequence[MetricRow]) -> Written:
         with cur.copy(query("collect", "copy_stage")) as copy:
             for r in rows:
                 copy.write_row(r.copy_values())
+        gone = cur.execute(query("collect", "replace_overlaps")).fetchone()
         counts = cur.execute(query("collect", "merge_stage")).fetchone()
     new, updated = (int(counts[0]), int(counts[1])) if counts else (0, 0)
-    return Written(new, updated, len(rows) - new - updated)
+    return Written(new, updated, len(rows) - new - updated, int(gone[0]) if gone else 0)
 
 
 def write(
@@ -113,9 +115,12 @@ def write(
     run_id: str,
     at: datetime,
     purchases: Sequence[Purchase] = (),
+    mark: bool = False,
+    notes: Sequence[str] = (),
 ) -> Written:
-    """Upsert ``rows`` (and ``purchases``) and move ``source``'s watermark to ``through``,
-    all or nothing."""
+    """Upsert ``rows`` (and ``purchases``) and, with ``mark``, record the success of
+    ``source`` (its watermark moves to ``through`` unless that is None; ``notes`` become its
+    last note), all or nothing. File imports keep no watermark (``mark`` False)."""
     with wrap_errors(f"writing {source}"), conn.transaction():
         written = _merge(conn, rows) if rows else Written()
         if purchases:
@@ -135,10 +140,16 @@ def write(
                         for p in purchases
                     ],
                 )
-        if through is not None:
+        if mark:
             conn.execute(
                 query("collect", "record_success"),
-                {"source": source, "through": through, "at": at, "run_id": run_id},
+                {
+                    "source": source,
+                    "through": through,
+                    "at": at,
+                    "run_id": run_id,
+                    "note": "; ".join(notes) or None,
+                },
             )
     return written
 

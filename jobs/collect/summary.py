@@ -6,7 +6,7 @@ from jobs import formats
 from jobs.collect.runner import Outcome, RunReport
 from jobs.text import markdown
 
-COLUMNS = ("source", "windows", "written", "new", "unchanged", "unmapped", "result")
+COLUMNS = ("source", "windows", "written", "new", "updated", "unchanged", "unmapped", "result")
 
 
 def _cells(outcome: Outcome) -> tuple[str, ...]:
@@ -16,6 +16,7 @@ def _cells(outcome: Outcome) -> tuple[str, ...]:
         str(outcome.windows),
         str(w.new + w.updated),
         str(w.new),
+        str(w.updated),
         str(w.unchanged),
         str(sum(outcome.unmapped.values())),
         "ok" if outcome.ok else "FAILED",

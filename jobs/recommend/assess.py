@@ -68,7 +68,12 @@ def series_input(
     as_of = datetime.combine(complete[-1][0] + timedelta(days=1), datetime.min.time())
     if cumulative:
         so_far = sum(
-            v for d, v in complete if datetime.combine(d, datetime.min.time()) >= period.start
+            v
+            for d, v in complete
+            if period.holds(
+                datetime.combine(d, datetime.min.time()),
+                datetime.combine(d + timedelta(days=1), datetime.min.time()),
+            )
         )
     else:
         so_far = complete[-1][1]

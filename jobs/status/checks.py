@@ -97,6 +97,7 @@ class SourceState:
     last_success_at: datetime | None
     last_error: str | None
     last_error_at: datetime | None
+    last_note: str | None = None  # what the last successful run had to say
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,8 @@ def _source(source: SourceState, now: datetime, stale_after: timedelta) -> Check
             f"{subject} is stale: {success}, stale after {_hours(stale_after)}{failed}",
         )
     through = f", collected through {when(source.collected_through)}"
+    if source.last_note:
+        through += f"; {source.last_note}"
     if source.last_error_at and source.last_error_at > source.last_success_at:
         return Check("sources", Level.WARN, f"{subject}: {success}{through}{failed}")
     return Check("sources", Level.OK, f"{subject}: {success}{through}")
@@ -471,6 +474,7 @@ def as_json(verdict: Verdict) -> dict[str, Any]:
                     "collectedThrough": _iso(s.collected_through),
                     "lastError": s.last_error,
                     "lastErrorAt": _iso(s.last_error_at),
+                    "lastNote": s.last_note,
                 }
                 for s in sources
             ],

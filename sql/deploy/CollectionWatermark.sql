@@ -1,7 +1,9 @@
 -- Deploy table "CollectionWatermark": where each collection source stands.
 -- One row per source (a stream of the collection job, e.g. "vercel-billing", "neon:<id>").
 -- "collectedThrough" is the exclusive end of the last complete window collected: the next
--- run resumes there. "lastSuccessAt"/"lastError" tell `status` how the source is doing.
+-- run resumes there. "lastSuccessAt"/"lastError" tell `status` how the source is doing;
+-- "lastNote" what its last successful run had to say (say, that Vercel has no billing data
+-- for a Hobby team). Added later, in place.
 -- Requires: nothing.
 CREATE TABLE "CollectionWatermark" (
     "id"               TEXT NOT NULL DEFAULT gen_random_uuid()::text,
@@ -12,6 +14,7 @@ CREATE TABLE "CollectionWatermark" (
     "lastError"        TEXT,
     "lastErrorAt"      TIMESTAMP(3),
     "lastRunId"        TEXT,
+    "lastNote"         TEXT,
     "createdAt"        TIMESTAMP(3) NOT NULL DEFAULT timezone('UTC', now()),
     "updatedAt"        TIMESTAMP(3) NOT NULL DEFAULT timezone('UTC', now()),
     CONSTRAINT "CollectionWatermark_pkey" PRIMARY KEY ("id"),

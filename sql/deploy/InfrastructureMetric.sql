@@ -1,7 +1,10 @@
 -- Deploy table "InfrastructureMetric": the time series of every service's usage and cost.
--- One row per service x metric x source x window; "timestamp" is the window's start and
--- "windowEnd" its (exclusive) end. A re-collected window hits the unique key and is
--- updated in place, never duplicated.
+-- One row per service x metric x source x project x window; "timestamp" is the window's
+-- start and "windowEnd" its (exclusive) end. "project" is the provider's project of a
+-- usage line (FOCUS Tags.ProjectId; '' when a line has none or the source has no
+-- projects), so exports split by project never overwrite each other. A re-collected
+-- window hits the unique key and is updated in place, never duplicated. Added later, in
+-- place: "project" and the key that holds it.
 -- Requires: InfrastructureService, MetricType.
 CREATE TABLE "InfrastructureMetric" (
     "id"         TEXT NOT NULL DEFAULT gen_random_uuid()::text,
@@ -12,6 +15,7 @@ CREATE TABLE "InfrastructureMetric" (
     "timestamp"  TIMESTAMP(3) NOT NULL,
     "windowEnd"  TIMESTAMP(3) NOT NULL,
     "source"     TEXT NOT NULL,
+    "project"    TEXT NOT NULL DEFAULT '',
     "metadata"   JSONB NOT NULL DEFAULT '{}',
     "createdAt"  TIMESTAMP(3) NOT NULL DEFAULT timezone('UTC', now()),
     "updatedAt"  TIMESTAMP(3) NOT NULL DEFAULT timezone('UTC', now()),
@@ -21,9 +25,9 @@ CREATE TABLE "InfrastructureMetric" (
     CONSTRAINT "InfrastructureMetric_source_check" CHECK ("source" <> '')
 );
 
--- The natural key: a window of one series from one source exists once.
-CREATE UNIQUE INDEX "InfrastructureMetric_service_metricType_source_timestamp_key"
-    ON "InfrastructureMetric" ("service", "metricType", "source", "timestamp");
+-- The natural key: a window of one series of one project from one source exists once.
+CREATE UNIQUE INDEX "InfrastructureMetric_service_metricType_source_project_ts_key"
+    ON "InfrastructureMetric" ("service", "metricType", "source", "project", "timestamp");
 
 -- "This series over time" (evaluation, forecasts, charts).
 CREATE INDEX "InfrastructureMetric_service_metricType_timestamp_idx"

@@ -12,23 +12,41 @@ CREATE TEMP TABLE collect_stage (
     "timestamp"  TIMESTAMP(3) NOT NULL,
     "windowEnd"  TIMESTAMP(3) NOT NULL,
     source       TEXT NOT NULL,
+    project      TEXT NOT NULL,
     metadata     JSONB NOT NULL
 ) ON COMMIT DROP;
 
 -- name: copy_stage
-COPY collect_stage (service, "metricType", value, unit, "timestamp", "windowEnd", source, metadata)
+COPY collect_stage
+    (service, "metricType", value, unit, "timestamp", "windowEnd", source, project, metadata)
 FROM STDIN;
+
+-- name: replace_overlaps
+-- The same usage exported at another granularity (hourly, then daily) or aligned to another
+-- time zone covers the same time with other windows: the newest data wins, and the rows it
+-- overlaps (same series, another window) go, so nothing is counted twice.
+WITH gone AS (
+    DELETE FROM "InfrastructureMetric" AS m
+    USING collect_stage AS s
+    WHERE m.service = s.service::"InfrastructureService"
+      AND m."metricType" = s."metricType"::"MetricType"
+      AND m.source = s.source AND m.project = s.project
+      AND m."timestamp" < s."windowEnd" AND m."windowEnd" > s."timestamp"
+      AND m."timestamp" <> s."timestamp"
+    RETURNING m.id
+)
+SELECT count(*) FROM gone;
 
 -- name: merge_stage
 -- Insert new windows, update changed ones, leave identical ones alone (so they are counted
 -- as unchanged and keep their updatedAt). xmax = 0 marks a row this statement inserted.
 WITH written AS (
     INSERT INTO "InfrastructureMetric" AS m
-        (service, "metricType", value, unit, "timestamp", "windowEnd", source, metadata)
+        (service, "metricType", value, unit, "timestamp", "windowEnd", source, project, metadata)
     SELECT service::"InfrastructureService", "metricType"::"MetricType", value, unit,
-           "timestamp", "windowEnd", source, metadata
+           "timestamp", "windowEnd", source, project, metadata
     FROM collect_stage
-    ON CONFLICT (service, "metricType", source, "timestamp") DO UPDATE
+    ON CONFLICT (service, "metricType", source, project, "timestamp") DO UPDATE
     SET value = EXCLUDED.value,
         unit = EXCLUDED.unit,
         "windowEnd" = EXCLUDED."windowEnd",
@@ -58,15 +76,17 @@ SELECT pg_advisory_xact_lock(hashtext(%(key)s));
 SELECT source, "collectedThrough" FROM "CollectionWatermark";
 
 -- name: record_success
--- The watermark never moves back: a re-collected window cannot undo a later one.
+-- The watermark never moves back: a re-collected window cannot undo a later one; a NULL
+-- "through" (nothing new was published) leaves it where it is.
 INSERT INTO "CollectionWatermark" AS w
-    (source, "collectedThrough", "lastAttemptAt", "lastSuccessAt", "lastRunId")
-VALUES (%(source)s, %(through)s, %(at)s, %(at)s, %(run_id)s)
+    (source, "collectedThrough", "lastAttemptAt", "lastSuccessAt", "lastRunId", "lastNote")
+VALUES (%(source)s, %(through)s, %(at)s, %(at)s, %(run_id)s, %(note)s)
 ON CONFLICT (source) DO UPDATE
 SET "collectedThrough" = GREATEST(w."collectedThrough", EXCLUDED."collectedThrough"),
     "lastAttemptAt" = EXCLUDED."lastAttemptAt",
     "lastSuccessAt" = EXCLUDED."lastSuccessAt",
     "lastRunId" = EXCLUDED."lastRunId",
+    "lastNote" = EXCLUDED."lastNote",
     "updatedAt" = timezone('UTC', now());
 
 -- name: record_failure

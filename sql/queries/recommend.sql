@@ -21,7 +21,7 @@ FROM (
     FROM "InfrastructureMetric"
     WHERE "timestamp" >= %(since)s AND "timestamp" < %(until)s AND "windowEnd" <= %(as_of)s
       AND "metricType" = ANY(%(level_metrics)s::"MetricType"[])
-    GROUP BY service, "metricType", source, date_trunc('day', "timestamp")
+    GROUP BY service, "metricType", source, project, date_trunc('day', "timestamp")
 ) AS per_source
 GROUP BY service, "metricType", day
 ORDER BY 1, 2, 3;
@@ -35,7 +35,9 @@ WITH by_end AS (
            CASE WHEN "metricType"::text = ANY(%(max_metrics)s) THEN max(value)
                 ELSE sum(value) END AS value
     FROM "InfrastructureMetric"
-    WHERE "timestamp" >= %(period_start)s AND "timestamp" < %(period_end)s
+    -- A window belongs to the period holding its midpoint (jobs.periods.BillingPeriod.holds).
+    WHERE "timestamp" + ("windowEnd" - "timestamp") / 2 >= %(period_start)s
+      AND "timestamp" + ("windowEnd" - "timestamp") / 2 < %(period_end)s
       AND "windowEnd" <= %(as_of)s
     GROUP BY service, "metricType", least("windowEnd", "updatedAt")
 )

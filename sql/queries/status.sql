@@ -11,7 +11,8 @@ SELECT source,
                 CASE WHEN "lastErrorAt" <= %(as_of)s THEN "lastErrorAt" END) AS last_attempt_at,
        CASE WHEN "lastSuccessAt" <= %(as_of)s THEN "lastSuccessAt" END AS last_success_at,
        CASE WHEN "lastErrorAt" <= %(as_of)s THEN "lastError" END AS last_error,
-       CASE WHEN "lastErrorAt" <= %(as_of)s THEN "lastErrorAt" END AS last_error_at
+       CASE WHEN "lastErrorAt" <= %(as_of)s THEN "lastErrorAt" END AS last_error_at,
+       CASE WHEN "lastAttemptAt" <= %(as_of)s THEN "lastNote" END AS last_note
 FROM "CollectionWatermark"
 WHERE "lastAttemptAt" <= %(as_of)s OR "lastSuccessAt" <= %(as_of)s
     OR "lastErrorAt" <= %(as_of)s

@@ -82,10 +82,11 @@ async function writeMetrics(): Promise<string> {
     });
     const byKey = await prisma.infrastructureMetric.findUnique({
       where: {
-        service_metricType_source_timestamp: {
+        service_metricType_source_project_timestamp: {
           service: created.service,
           metricType: created.metricType,
           source: created.source,
+          project: created.project,
           timestamp,
         },
       },

@@ -1,10 +1,15 @@
 """Local HTTP servers on 127.0.0.1 that speak the provider APIs the collection job calls.
 
 One ``ThreadingHTTPServer`` in a thread answers every route (Vercel, Neon, Upstash), from
-data the test sets, in the documented shapes: Vercel charges as JSON lines streamed with
-chunked encoding, deployments paginated with ``pagination.next``, Neon's consumption
-history (cursor pages) and project, Upstash stats. Failures are scripted per route: a
-status with headers and body, a delay, or a stream cut after N lines.
+data the test sets, the way the real services were observed to answer (REFERENCE.md
+sections 3-5): Vercel charges as JSON lines streamed with chunked encoding, only the
+charges that *ended* inside ``[from, to)`` and only once published (``publication_lag``
+after their end, as of ``now``), ``404 costs_not_found`` when none (always, for a Hobby
+team), a range over a year refused; deployments paginated with ``pagination.next``;
+Neon's consumption history (cursor pages, 406 beyond 60 days daily / 168 h hourly) and
+project; Upstash stats, 404 for a database the Developer API does not serve (Marketplace).
+Failures are scripted per route: a status with headers and body, a delay, or a stream cut
+after N lines.
 """
 
 from __future__ import annotations
@@ -17,15 +22,20 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 VERCEL_TOKEN = "vercel-test-token"
 NEON_KEY = "neon-test-key"
 UPSTASH_EMAIL = "ops@example.com"
 UPSTASH_KEY = "upstash-test-key"
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
+PUBLISHED = "_publishedAt"  # a charge's own publication time (naive UTC), never sent
+NO_COSTS = {"error": {"code": "costs_not_found", "message": "Costs not found"}}
 
 
 @dataclass
@@ -53,6 +63,9 @@ class FakeApis:
     upstash_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
     delay: float = 0.0  # before every answer
     page_size: int | None = None  # deployments per page, overriding the client's limit
+    now: datetime | None = None  # the provider's clock (naive UTC); None: all published
+    publication_lag: timedelta = timedelta(hours=24)  # a charge day appears this long after
+    hobby: bool = False  # the billing API answers 404 costs_not_found for every window
 
     def __post_init__(self) -> None:
         self.scripts: dict[str, deque[Reply]] = defaultdict(deque)
@@ -171,6 +184,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/v6/deployments":
             return self._send(200, self._deployments(query), reply)
         if path == "/consumption_history/v2/projects":
+            refused = self._neon_range(query)
+            if refused:
+                return self._send(406, refused, reply)
             return self._send(200, self._consumption(query), reply)
         if path.startswith("/projects/"):
             project = self.apis.neon_projects.get(path.rsplit("/", 1)[1])
@@ -204,13 +220,33 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _published(self, charge: dict[str, Any]) -> bool:
+        now = self.apis.now
+        if now is None:
+            return True
+        at = charge.get(PUBLISHED) or _iso_to_dt(charge["ChargePeriodEnd"]) + (
+            self.apis.publication_lag
+        )
+        return bool(at <= now)
+
     def _stream_charges(self, query: dict[str, list[str]], reply: Reply) -> None:
         start, end = _iso_to_dt(query["from"][0]), _iso_to_dt(query["to"][0])
+        if end - start > timedelta(days=365):
+            problem = {"code": "bad_request", "message": "The date range cannot exceed 1 year"}
+            return self._send(400, {"error": problem}, reply)
+        if self.apis.hobby:
+            return self._send(404, NO_COSTS, reply)
+        # The window selects charges that ended inside [from, to), once published.
         lines = [
-            json.dumps(c).encode() + b"\n" if isinstance(c, dict) else c
+            json.dumps({k: v for k, v in c.items() if k != PUBLISHED}).encode() + b"\n"
+            if isinstance(c, dict)
+            else c
             for c in self.apis.charges
-            if not isinstance(c, dict) or start <= _iso_to_dt(c["ChargePeriodStart"]) < end
+            if not isinstance(c, dict)
+            or (start <= _iso_to_dt(c["ChargePeriodEnd"]) < end and self._published(c))
         ]
+        if not lines:
+            return self._send(404, NO_COSTS, reply)
         self.send_response(200)
         self.send_header("Content-Type", "application/jsonl")
         self.send_header("Transfer-Encoding", "chunked")
@@ -229,13 +265,30 @@ class _Handler(BaseHTTPRequestHandler):
         since, until = int(query["since"][0]), int(query["until"][0])
         limit = self.apis.page_size or int(query.get("limit", ["20"])[0])
         matching = sorted(
-            (d for d in self.apis.deployments if since <= d["createdAt"] < until),
-            key=lambda d: d["createdAt"],
+            (d for d in self.apis.deployments if since <= d["created"] < until),
+            key=lambda d: d["created"],
             reverse=True,
         )
         page = matching[:limit]
-        following = page[-1]["createdAt"] if len(matching) > limit else None
+        following = page[-1]["created"] if len(matching) > limit else None
         return {"deployments": page, "pagination": {"count": len(page), "next": following}}
+
+    def _neon_range(self, query: dict[str, list[str]]) -> dict[str, Any] | None:
+        """Neon's range caps per granularity: hourly 168 h, daily 60 days, monthly a year."""
+        start, end = _iso_to_dt(query["from"][0]), _iso_to_dt(query["to"][0])
+        granularity = query.get("granularity", [""])[0]
+        cap = {
+            "hourly": timedelta(hours=168),
+            "daily": timedelta(days=60),
+            "monthly": timedelta(days=366),
+        }.get(granularity)
+        if cap is None or end - start <= cap:
+            return None
+        return {
+            "request_id": "req-1",
+            "code": "",
+            "message": f"requested time range is too large for {granularity} granularity",
+        }
 
     def _consumption(self, query: dict[str, list[str]]) -> dict[str, Any]:
         start, end = _iso_to_dt(query["from"][0]), _iso_to_dt(query["to"][0])
@@ -252,43 +305,70 @@ class _Handler(BaseHTTPRequestHandler):
         return {"projects": projects, "pagination": {"cursor": str(offset + len(projects))}}
 
 
+def pacific_day(day: date | datetime) -> tuple[datetime, datetime]:
+    """The charge period of a Vercel day: Los Angeles midnight to the next, naive UTC."""
+    local = day.date() if isinstance(day, datetime) else day
+
+    def utc(d: date) -> datetime:
+        moment = datetime.combine(d, clock_time(), tzinfo=LOS_ANGELES)
+        return moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+    return utc(local), utc(local + timedelta(days=1))
+
+
 def charge(
-    day: datetime,
+    day: date | datetime,
     service: str,
-    quantity: float,
-    unit: str,
+    quantity: float | None,
+    unit: str | None,
     cost: float,
     *,
-    project: str = "web",
+    billed: float | None = None,
+    project: str | None = "web",
     category: str = "Usage",
     provider: str = "Vercel",
+    published: datetime | None = None,
 ) -> dict[str, Any]:
-    """One FOCUS 1.3 charge line as Vercel's billing API sends it."""
-    from datetime import timedelta
-
-    return {
-        "BilledCost": cost,
+    """One FOCUS 1.3 charge line as Vercel's billing API sends it: the Los Angeles day
+    holding ``day``'s date, ``cost`` as EffectiveCost (BilledCost: ``billed``, default the
+    same), Tags with the project; ``published`` overrides when it appears."""
+    start, end = pacific_day(day)
+    line: dict[str, Any] = {
+        "BilledCost": cost if billed is None else billed,
         "BillingCurrency": "USD",
         "ChargeCategory": category,
-        "ChargePeriodStart": day.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-        "ChargePeriodEnd": (day + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "ChargePeriodStart": start.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "ChargePeriodEnd": end.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         "ConsumedQuantity": quantity,
         "ConsumedUnit": unit,
-        "EffectiveCost": round(cost * 0.9, 6),
+        "EffectiveCost": cost,
         "PricingCategory": "Standard",
         "PricingCurrency": "USD",
         "PricingQuantity": quantity,
         "PricingUnit": unit,
+        "RegionId": "iad1",
+        "RegionName": "Washington, D.C., USA",
+        "ServiceCategory": "Networking",
         "ServiceName": service,
         "ServiceProviderName": provider,
-        "Tags": {"ProjectId": f"prj_{project}", "ProjectName": project},
+        "Tags": {"ProjectId": f"prj_{project}", "ProjectName": project} if project else {},
     }
+    if published is not None:
+        line[PUBLISHED] = published
+    return line
 
 
 def deployment(uid: str, created: datetime, build_seconds: float | None, **extra: Any) -> dict:
     """A deployment as ``/v6/deployments`` lists it (times in epoch milliseconds)."""
     created_ms = int((created - datetime(1970, 1, 1)).total_seconds() * 1000)
-    item: dict[str, Any] = {"uid": uid, "name": "web", "createdAt": created_ms, "state": "READY"}
+    # v6 always sends ``created``; ``createdAt`` is optional there.
+    item: dict[str, Any] = {
+        "uid": uid,
+        "name": "web",
+        "created": created_ms,
+        "createdAt": created_ms,
+        "state": "READY",
+    }
     if build_seconds is not None:
         item["buildingAt"] = created_ms + 5_000
         item["ready"] = created_ms + 5_000 + int(build_seconds * 1000)

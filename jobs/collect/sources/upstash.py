@@ -5,6 +5,10 @@ Per day: commands (``dailyrequests``, the last five days) -> OPERATIONS, bandwid
 (bytes) -> STORAGE_MB and the mean of ``latencymean`` over its last hour -> LATENCY_MS
 (p99 in the metadata). The monthly totals go into the metadata of today's commands row.
 The API keeps five days, so a gap longer than that cannot be filled (the summary says so).
+Points whose ``y`` is null (the last point of a series often is) are skipped.
+
+The Developer API serves native Upstash accounts only: a database created through Vercel's
+Marketplace answers 404 there, and the source fails with one line naming the database.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from typing import Any
 from jobs.collect.http import Api
 from jobs.collect.records import DAY, MetricRow, converted, day_start
 from jobs.collect.sources.base import Batch, DailyPlan, mapping, optional, series_time
-from jobs.errors import PayloadError
+from jobs.errors import ApiError, PayloadError
 
 SERVICE = "VERCEL_KV"
+# A stats answer without any of these is not stats (an error object, an empty body).
+EXPECTED = ("dailyrequests", "bandwidths", "current_storage", "diskusage", "latencymean")
 SETTLE = timedelta(hours=1)
 HISTORY_DAYS = 5
 
@@ -31,6 +37,8 @@ def series(data: Mapping[str, Any], name: str, where: str) -> list[tuple[datetim
     for i, point in enumerate(points):
         spot = f"{where}, {name}[{i}]"
         item = mapping(point, spot)
+        if "y" in item and item["y"] is None:
+            continue  # the newest point is often still open: y null (Upstash's MCP skips it)
         value = optional(item, "y", (int, float), spot)
         if value is None or value < 0:
             raise PayloadError(f"{spot}: 'y' should be a number >= 0, got {item.get('y')!r:.40}")
@@ -44,6 +52,8 @@ def stats_rows(
     """Rows from one stats payload for the days of ``plan`` (pure)."""
     where = f"stats of {database_id}"
     data = mapping(payload, where)
+    if not any(key in data for key in EXPECTED):
+        raise PayloadError(f"{where}: none of the expected fields ({', '.join(EXPECTED)})")
     source = f"upstash:{database_id}"
     today = day_start(now)
     monthly = {
@@ -94,7 +104,18 @@ class UpstashDatabase:
 
     async def collect(self, since: datetime, now: datetime) -> Batch:
         plan = DailyPlan.make(since, now, SETTLE)
-        payload = await self.api.get_json(f"/v2/redis/stats/{self.database_id}")
+        try:
+            payload = await self.api.get_json(f"/v2/redis/stats/{self.database_id}")
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            raise ApiError(
+                f"Upstash database {self.database_id} is not reachable with the Upstash "
+                "Developer API (HTTP 404): databases created through Vercel's Marketplace are "
+                "not served by it, nor are other accounts' databases; remove it from "
+                "UPSTASH_DATABASE_IDS (docs/collection.md, Upstash)",
+                status=404,
+            ) from None
         notes = []
         oldest = day_start(now) - (HISTORY_DAYS - 1) * DAY
         if plan.start < oldest:

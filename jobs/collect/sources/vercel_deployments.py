@@ -1,7 +1,10 @@
 """Vercel deployments: ``GET /v6/deployments``, paginated with ``pagination.next``.
 
-Builds and build minutes per day (by the day a deployment was created): a build counts once
-it started building; its minutes are ``ready - buildingAt`` rounded up to whole minutes.
+Builds and build minutes per day (by the day a deployment was created, ``created``; v6
+guarantees it, ``createdAt`` is optional there). Every deployment listed counts as a build
+once it left the queue (not QUEUED or INITIALIZING);
+its minutes are ``ready - buildingAt`` rounded up to whole minutes, and a build without
+``buildingAt`` or with ``ready`` 0 (seen on ERROR builds) adds none.
 Every day of the window gets a row, zero included: the list is complete, so zero is known.
 """
 
@@ -29,6 +32,7 @@ from jobs.errors import PayloadError
 NAME = "vercel-deployments"
 SETTLE = timedelta(hours=1)  # longer than Vercel's longest build (45 minutes)
 PAGE_SIZE = 100
+NOT_STARTED = frozenset({"QUEUED", "INITIALIZING"})
 MAX_PAGES = 1000
 
 
@@ -40,10 +44,6 @@ class Deployment:
     ready: datetime | None
     state: str
     project: str
-
-    @property
-    def built(self) -> bool:
-        return self.building_at is not None
 
     @property
     def minutes(self) -> int | None:
@@ -60,9 +60,14 @@ def parse_deployment(obj: object, where: str) -> Deployment:
     ready = optional(data, "ready", (int, float), where)
     state = optional(data, "state", str, where) or optional(data, "readyState", str, where) or ""
     project = optional(data, "name", str, where) or optional(data, "projectId", str, where) or "?"
+    created = optional(data, "created", (int, float), where)
+    if created is None:
+        created = optional(data, "createdAt", (int, float), where)
+    if created is None:
+        raise PayloadError(f"{where}: 'created' is missing")
     return Deployment(
         uid=uid,
-        created=from_epoch_ms(required(data, "createdAt", (int, float), where), where),
+        created=from_epoch_ms(created, where),
         building_at=from_epoch_ms(building, where) if building else None,
         ready=from_epoch_ms(ready, where) if ready else None,
         state=state,
@@ -100,7 +105,7 @@ def build_rows(deployments: list[Deployment], plan: DailyPlan, source: str) -> l
     seen: set[str] = set()
     for deployment in deployments:
         bucket = per_day.get(day_start(deployment.created))
-        if bucket is None or not deployment.built or deployment.uid in seen:
+        if bucket is None or deployment.uid in seen or deployment.state in NOT_STARTED:
             continue
         seen.add(deployment.uid)
         minutes = deployment.minutes or 0
