@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 
 import psycopg
-from psycopg import conninfo, sql
+from psycopg import conninfo
 
 from jobs.errors import ConfigError, DatabaseError, DatabaseUnavailable
 from jobs.queries import query
@@ -97,7 +97,7 @@ def _first_line(exc: BaseException) -> str:
 
 # What every job session relies on, set right after connecting so that the role's own
 # defaults (`ALTER ROLE CURRENT_USER SET statement_timeout = 1`, which the jobs role may run
-# on itself) cannot break the jobs. Sent as SET statements, not as the ``options`` startup
+# on itself) cannot break the jobs. Set by a statement, not as the ``options`` startup
 # parameter, which PgBouncer refuses. The database's settings (ALTER DATABASE … SET, the
 # owner's) are put back right after, and the URL's own ``options`` win over both
 # (docs/security.md). Behind a transaction pooler a SET holds only on the server
@@ -124,21 +124,20 @@ def _given_options(dsn: str) -> set[str]:
 
 
 def _set_session(conn: psycopg.Connection, dsn: str) -> None:
-    """Our session settings (one batch, before anything a 1 ms timeout could cut), then the
-    database's own for the same names, except what the URL sets itself."""
+    """Our session settings (one statement, before anything a 1 ms timeout could cut), then
+    the database's own for the same names, except what the URL sets itself."""
     given = _given_options(dsn)
     ours = {name: value for name, value in SESSION_SETTINGS.items() if name.lower() not in given}
-    conn.execute(
-        sql.SQL("; ").join(
-            sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value))
-            for name, value in ours.items()
-        )
-    )
-    wanted = {name.lower() for name in ours}
+    apply = query("session", "apply_settings")
+    conn.execute(apply, {"names": list(ours), "values": list(ours.values())})
+    wanted = {name.lower(): name for name in ours}
+    theirs = {}
     for (entry,) in conn.execute(query("session", "database_settings")).fetchall():
         name, _, value = str(entry).partition("=")
         if name.lower() in wanted:
-            conn.execute("SELECT set_config(%s, %s, false)", [name, value])
+            theirs[wanted[name.lower()]] = value
+    if theirs:
+        conn.execute(apply, {"names": list(theirs), "values": list(theirs.values())})
     if not conn.autocommit:
         conn.commit()
 

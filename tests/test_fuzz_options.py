@@ -59,13 +59,13 @@ moments = st.one_of(
 
 OPTIONS = {
     "recommend --for": ["recommend", "--for"],
-    "recommend --stale-after-hours": ["recommend", "--stale-after-hours"],
+    "recommend --no-data-after-hours": ["recommend", "--no-data-after-hours"],
     "recommend --snooze-days": ["recommend", "--snooze-days"],
     "recommend --expire-after-days": ["recommend", "--expire-after-days"],
     "recommend --ttl-days": ["recommend", "--ttl-days"],
     "recommend --lookback-days": ["recommend", "--lookback-days"],
     "backtest --lookback-days": ["backtest", "--lookback-days"],
-    "status --stale-after-hours": ["status", "--stale-after-hours"],
+    "status --source-stale-after-hours": ["status", "--source-stale-after-hours"],
     "report --lookback-days": ["report", "--out", "{tmp}/r.html", "--lookback-days"],
     "collect --lock-wait": ["collect", "--lock-wait"],
     "collect --backfill-days": ["collect", "--backfill-days"],
@@ -176,7 +176,7 @@ def test_the_extremes_accepted_leave_later_runs_working(
     assert outcome(capsys, ["collect", "--focus-file", str(export)]) == 0
     latest = (LATEST_NOW - timedelta(minutes=1)).isoformat()
     extremes = [
-        *("--for", "1000", "--stale-after-hours", str(24 * MAX_DAYS)),
+        *("--for", "1000", "--no-data-after-hours", str(24 * MAX_DAYS)),
         *("--snooze-days", str(MAX_DAYS), "--expire-after-days", str(MAX_DAYS)),
         *("--ttl-days", str(MAX_DAYS), "--lookback-days", str(MAX_DAYS)),
     ]
@@ -186,7 +186,10 @@ def test_the_extremes_accepted_leave_later_runs_working(
     for now in (EARLIEST_NOW.isoformat(), latest):
         report = ["report", "--out", str(tmp_path / "r.html"), "--now", now]
         assert outcome(capsys, [*report, "--lookback-days", str(MAX_DAYS)]) == 0
-        assert outcome(capsys, ["status", "--now", now, "--stale-after-hours", "1e-9"]) in (0, 1)
+        assert outcome(capsys, ["status", "--now", now, "--source-stale-after-hours", "1e-9"]) in (
+            0,
+            1,
+        )
     # Whatever those runs stored, an ordinary run still reads and writes it.
     assert outcome(capsys, ["recommend"]) == 0
     assert outcome(capsys, ["recommendations", "list", "--all", "--format", "json"]) == 0

@@ -372,7 +372,7 @@ def test_list_as_markdown_for_the_job_summary(
     assert (
         "| HIGH | PENDING | vercel-team: vercel-hobby will pause around 11-26; upgrade to "
         "vercel-pro | $0.00 ($0.00) -> $20.00 ($20.00) | unknown — set "
-        f"`business.monthly_revenue_usd` | n/a | 2026-11-26 | `{rid}` |"
+        f"`business.monthly_revenue_usd` | n/a | 2026-11-26 | {rid} |"
     ) in out
 
 

@@ -228,7 +228,7 @@ def recommendation_markdown(rows: Sequence[Recommendation]) -> str:
         breach = f"{r.breach_at:%Y-%m-%d}" if r.breach_at else ""
         lines.append(
             f"| {r.priority} | {r.status} | {markdown(r.title)} | {bill_cell(r)} | {r.roi_text} "
-            f"| {payback} | {breach} | `{r.id}` |"
+            f"| {payback} | {breach} | {markdown(r.id)} |"
         )
     return "\n".join(lines) + "\n"
 
