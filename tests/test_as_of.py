@@ -106,4 +106,5 @@ def test_status_as_of_hides_what_collect_did_later(
         "collectedThrough": early,
         "lastError": None,
         "lastErrorAt": None,
+        "lastNote": None,
     }

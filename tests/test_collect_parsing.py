@@ -62,8 +62,8 @@ def test_usage_and_cost_add_up_per_service_and_day_with_projects() -> None:
     assert cost.metadata["pricing"] == {"Fast Data Transfer": {"MB": 500.0}}
     assert rows[("VERCEL_BANDWIDTH", "COST_USD", "prj_web")].value == pytest.approx(0.30)
     assert rows[("VERCEL_EDGE_REQUESTS", "REQUESTS", "prj_web")].value == 1_000_000
-    assert totals.skipped == {"Purchase": 1}
-    assert "1 non-usage charges not stored (1 Purchase)" in totals.notes()
+    assert totals.skipped == {} and len(totals.purchases) == 1  # kept apart, not skipped
+    assert "1 purchase lines kept as the plans paid for" in totals.notes()
     assert not any(r.metric_type == "COST_USD" and r.value == 20.0 for r in rows.values())
 
 

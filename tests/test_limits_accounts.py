@@ -44,7 +44,7 @@ def test_the_shipped_file_names_three_accounts_with_their_services() -> None:
         ("upstash", "upstash-free", "Upstash"),
     ]
     vercel = [s.service for s in limits.account_services("vercel-team")]
-    assert len(vercel) == 9 and all(s.startswith("VERCEL_") for s in vercel)
+    assert len(vercel) == 10 and all(s.startswith("VERCEL_") for s in vercel)
     assert {s.plan for s in limits.account_services("vercel-team")} == {"vercel-hobby"}
 
 

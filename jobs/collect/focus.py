@@ -206,8 +206,9 @@ class ChargeTotals:
             self.refused[f"starting in the future (after {self._now:%Y-%m-%d %H:%M} UTC)"] += 1
             return False
         if charge.category.casefold() != "usage":
-            self.skipped[charge.category] += 1
-            if charge.category.casefold() == "purchase":
+            if charge.category.casefold() != "purchase":
+                self.skipped[charge.category] += 1
+            else:
                 self.purchases.append(
                     Purchase(
                         charge.provider,
@@ -305,6 +306,8 @@ class ChargeTotals:
         if self.skipped:
             kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.skipped.items()))
             notes.append(f"{sum(self.skipped.values())} non-usage charges not stored ({kinds})")
+        if self.purchases:
+            notes.append(f"{len(self.purchases)} purchase lines kept as the plans paid for")
         return notes
 
 
