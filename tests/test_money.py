@@ -155,21 +155,26 @@ def test_a_project_budget_counts_the_projects_share_of_the_billed_cost(
     migrated_db: str,
     tmp_path: Path,
 ) -> None:
-    """A cost row of $2 (EffectiveCost) of which $1 is billed, 75 % of it the shop's: the
-    shop is billed $0.75 a day."""
+    """$2 a day (EffectiveCost) of which $1 is billed, in rows per project: the shop's row
+    (named by its ProjectName, kept by its ProjectId) $1.50 with $0.75 billed."""
     monkeypatch.setenv("DATABASE_URL", migrated_db)
     first = datetime(2026, 10, 1)
     metric_rows = [
         MetricRow(
             "VERCEL_FUNCTIONS",
             "COST_USD",
-            2.0,
+            value,
             first + timedelta(days=n),
             first + timedelta(days=n + 1),
             "vercel-billing",
-            {"billedCost": 1.0, "projects": {"shop": 1.5, "api": 0.5}},
+            {"billedCost": billed, "projectName": name},
+            project,
         )
         for n in range(51)
+        for project, name, value, billed in (
+            ("prj_shop", "shop", 1.5, 0.75),
+            ("prj_api", "api", 0.5, 0.25),
+        )
     ]
     with psycopg.connect(migrated_db) as conn:
         conn.autocommit = True

@@ -51,15 +51,17 @@ def _daily_billed(
     conn: psycopg.Connection, since: datetime, until: datetime, *, by_project: bool
 ) -> dict[tuple[str, str], list[tuple[date, float]]]:
     """Billed cost per day, keyed like usage: (service, "COST_USD"), or with ``by_project``
-    ("SERVICE|project", "COST_USD")."""
+    ("SERVICE|project", "COST_USD"), a project named by its id or its name alike."""
     params = {"since": since, "until": until, "by_project": by_project}
     with wrap_errors("reading billed cost"), conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(query("money", "daily_billed"), params).fetchall()
-    series: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
+    totals: dict[tuple[str, str], dict[date, float]] = defaultdict(lambda: defaultdict(float))
     for r in rows:
-        key = f"{r['service']}|{r['project']}" if by_project else r["service"]
-        series[(key, COST_METRIC)].append((r["day"].date(), float(r["value"])))
-    return dict(series)
+        names = {r["project"], r["project_name"]} - {None, ""} if by_project else {None}
+        for name in names:
+            key = f"{r['service']}|{name}" if by_project else r["service"]
+            totals[(key, COST_METRIC)][r["day"].date()] += float(r["value"])
+    return {key: sorted(days.items()) for key, days in totals.items()}
 
 
 def _projected_bill(

@@ -13,19 +13,16 @@ ORDER BY "periodStart" DESC, provider, "serviceName";
 -- name: daily_billed
 -- Per service x day, the billed cost in [since, until): a cost row's billedCost when it
 -- keeps one (its value is then EffectiveCost), else its value. With %(by_project)s, per
--- service x project (FOCUS Tags.ProjectName, the rows' metadata.projects) x day instead,
--- each project's share of the row billed alike.
-SELECT m.service::text AS service, CASE WHEN %(by_project)s THEN p.key END AS project,
+-- service x project x day instead: the row's project (FOCUS Tags.ProjectId) and its
+-- ProjectName (metadata.projectName), rows without a project left out.
+SELECT m.service::text AS service,
+       CASE WHEN %(by_project)s THEN m.project END AS project,
+       CASE WHEN %(by_project)s THEN m.metadata ->> 'projectName' END AS project_name,
        date_trunc('day', m."timestamp") AS day,
-       sum(CASE WHEN %(by_project)s THEN p.value::double precision ELSE m.value END
-           * coalesce((m.metadata ->> 'billedCost')::double precision / nullif(m.value, 0), 1))
-           AS value
+       sum(m.value * coalesce((m.metadata ->> 'billedCost')::double precision
+                              / nullif(m.value, 0), 1)) AS value
 FROM "InfrastructureMetric" AS m
-LEFT JOIN LATERAL jsonb_each_text(
-    CASE WHEN %(by_project)s AND jsonb_typeof(m.metadata -> 'projects') = 'object'
-         THEN m.metadata -> 'projects' ELSE '{}'::jsonb END
-) AS p ON true
 WHERE m."metricType" = 'COST_USD' AND m."timestamp" >= %(since)s AND m."timestamp" < %(until)s
-  AND (NOT %(by_project)s OR p.key IS NOT NULL)
-GROUP BY 1, 2, 3
-ORDER BY 1, 2, 3;
+  AND (NOT %(by_project)s OR m.project <> '')
+GROUP BY 1, 2, 3, 4
+ORDER BY 1, 2, 3, 4;
