@@ -4,8 +4,8 @@ Every series a chart is drawn for: each metric the active plan of a service limi
 each series with usage this period (costs are a table of their own, not charts). For
 each: the period's points (usage so far, or the level), the active plan's limit and
 thresholds, the forecast recomputed as ``recommend`` computes it (``jobs.recommend.forecast``), and
-the state ``recommend`` stored in ``UsageAssessment``. Plus the open recommendations and
-the spend so far.
+the state ``recommend`` stored in ``UsageAssessment``. Plus the open recommendations, the
+spend so far, and the projects behind each account's cost and each limited meter.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from jobs.recommend.forecast import Forecast
 from jobs.recommend.lifecycle import OPEN
 from jobs.recommend.money import Money
 from jobs.recommend.records import Recommendation
-from jobs.usage import BillingPeriod, period_usage
+from jobs.report.projects import AccountCosts, MeterProjects, cost_per_project, top_projects
+from jobs.usage import BillingPeriod, period_usage, project_usage
 
 COST_METRIC = "COST_USD"
 REQUIRED_TABLES = (
@@ -78,6 +79,8 @@ class ReportData:
     recommendations: tuple[Recommendation, ...]
     costs: dict[str, float]  # service -> USD so far this period
     money: Money  # plan mismatches and budget outlooks
+    project_costs: tuple[AccountCosts, ...]  # per account: the cost of each project
+    meter_projects: tuple[MeterProjects, ...]  # per limited meter: its top projects
 
 
 def _order(services: list[str]) -> Callable[[tuple[str, str]], tuple[int, int]]:
@@ -105,6 +108,7 @@ def gather(
         stored = {a.key: a for a in assessments.read_period(conn, period, as_of=now)}
         open_rows = recommend_store.list_recommendations(conn, sorted(s.value for s in OPEN))
         usage = period_usage(conn, period, as_of=now)
+        by_project = project_usage(conn, period, as_of=now)
         money = money_read.read(conn, limits, now)
 
     limited: dict[tuple[str, str], tuple[str, LimitLines | None]] = {}
@@ -151,4 +155,8 @@ def gather(
         recommendations=tuple(open_rows),
         money=money,
         costs=dict(sorted(costs.items(), key=lambda item: order((item[0], COST_METRIC)))),
+        project_costs=cost_per_project(limits, by_project),
+        meter_projects=top_projects(
+            [(v.service, v.metric_type) for v in series if v.limit is not None], by_project
+        ),
     )

@@ -15,6 +15,7 @@ from jobs.recommend.evaluation import State
 from jobs.recommend.explain import bill_cell, bill_line
 from jobs.recommend.records import Recommendation
 from jobs.report.data import ReportData, SeriesView
+from jobs.report.projects import AccountCosts, MeterProjects
 from jobs.text import markdown as escape_markdown
 
 SEVERITY_ORDER = (State.CRITICAL, State.WARNING, State.NO_DATA, State.OK)
@@ -152,6 +153,26 @@ def breach_text(line: SeriesLine) -> str:
     return f"{line.breach} {day(line.breach_at)}"
 
 
+def project_cost_rows(costs: AccountCosts) -> list[tuple[str, str, str, str]]:
+    """An account's "Cost per project" table as plain text (callers escape): project, cost,
+    billed, share; then the account's total."""
+    rows = [(p.label, money(p.value), money(p.billed), percent(p.share)) for p in costs.projects]
+    return [*rows, ("total", money(costs.total), money(costs.billed), percent(1.0))]
+
+
+def meter_project_rows(meter: MeterProjects) -> list[tuple[str, str, str]]:
+    """A meter's top projects as plain text (callers escape): project, usage, share."""
+    shares = [*meter.top, *([meter.rest] if meter.rest else [])]
+    return [
+        (
+            p.label,
+            approximate(p.value, meter.metric_type),
+            "" if p.share is None else percent(p.share),
+        )
+        for p in shares
+    ]
+
+
 def headline(summary: Summary) -> str:
     states = ", ".join(f"{n} {s}" for s, n in summary.states.items()) or "none assessed"
     return f"{len(summary.lines)} series: {states}"
@@ -231,4 +252,31 @@ def markdown(summary: Summary) -> str:
             f"| {revenue_text(r)} |"
             for r in summary.recommendations
         ]
+    out += _markdown_projects(summary.data)
     return "\n".join(out) + "\n\n"
+
+
+def _markdown_projects(data: ReportData) -> list[str]:
+    out = []
+    for costs in data.project_costs:
+        out += [
+            "",
+            f"**Cost per project: {escape_markdown(costs.account)}**",
+            "",
+            "| project | cost | billed | share |",
+            "|---|---|---|---|",
+        ]
+        out += [
+            f"| {escape_markdown(label)} | {cost} | {billed} | {share} |"
+            for label, cost, billed, share in project_cost_rows(costs)
+        ]
+    if data.meter_projects:
+        out += ["", "**Top projects per limited meter**", ""]
+        out += ["| meter | project | usage | share |", "|---|---|---|---|"]
+        out += [
+            f"| `{meter.service}/{meter.metric_type}` | {escape_markdown(label)} | {usage} "
+            f"| {share} |"
+            for meter in data.meter_projects
+            for label, usage, share in meter_project_rows(meter)
+        ]
+    return out
