@@ -261,7 +261,7 @@ def _markdown_projects(data: ReportData) -> list[str]:
     for costs in data.project_costs:
         out += [
             "",
-            f"**Cost per project: {escape_markdown(costs.account)}**",
+            f"#### Cost per project: {escape_markdown(costs.account)}",
             "",
             "| project | cost | billed | share |",
             "|---|---|---|---|",
@@ -271,7 +271,7 @@ def _markdown_projects(data: ReportData) -> list[str]:
             for label, cost, billed, share in project_cost_rows(costs)
         ]
     if data.meter_projects:
-        out += ["", "**Top projects per limited meter**", ""]
+        out += ["", "#### Top projects per limited meter", ""]
         out += ["| meter | project | usage | share |", "|---|---|---|---|"]
         out += [
             f"| `{meter.service}/{meter.metric_type}` | {escape_markdown(label)} | {usage} "
