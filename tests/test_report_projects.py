@@ -234,3 +234,29 @@ def test_top_projects_leave_out_meters_without_projects_and_a_maximum_has_no_sha
         80.0,
         None,
     )
+
+
+def test_the_pro_demo_shows_its_projects_from_the_focus_export(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    migrated_db: str,
+    tmp_path: Path,
+) -> None:
+    """The demo's export, imported as ``scripts/run`` does: the shop draws 70 % of every
+    usage line, the api 30 %, so of the cost and of each limited meter."""
+    monkeypatch.setenv("DATABASE_URL", migrated_db)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    code, _, err = run(capsys, "collect", "--focus-file", str(samples / "pro-team.focus.jsonl"))
+    assert code == 0, err
+    md = tmp_path / "summary.md"
+    args = ["--out", str(tmp_path / "r.html"), "--markdown", str(md)]
+    limits = ["--limits", str(samples / "pro-team.limits.yaml")]
+    assert run(capsys, "report", *args, *limits, "--now", "2026-11-16T09:00")[0] == 0
+    lines = md.read_text().splitlines()
+    table = lines[lines.index("#### Cost per project: vercel-team") + 4 :][:3]
+    assert [row.split(" | ")[0] for row in table] == ["| shop", "| api", "| total"]
+    assert [row.split(" | ")[3] for row in table] == ["70% |", "30% |", "100% |"]
+    meters = [row for row in lines if row.startswith("| `VERCEL_BANDWIDTH/BANDWIDTH_GB` |")]
+    assert [row.split(" | ")[1] for row in meters] == ["shop", "api"]
+    assert [row.split(" | ")[-1] for row in meters] == ["70% |", "30% |"]
