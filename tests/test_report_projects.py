@@ -6,19 +6,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 
-from jobs.collect import store as metrics_store
-from jobs.collect.records import MetricRow
 from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.report.data import gather
 from jobs.report.projects import top_projects
 from jobs.usage import ProjectUsage
-from tests.support.cli import run
+from tests.support.cli import run, write_daily
 from tests.test_inert_text import HOSTILE, acting_tokens, cells
 
 NOW = "2026-11-20T12:30"  # the November windows that ended by then: Nov 1 .. Nov 19
@@ -27,6 +24,7 @@ DAYS = 20  # Nov 1 .. Nov 20; the window of Nov 20 ends after NOW
 
 
 def daily(
+    dsn: str,
     service: str,
     metric: str,
     value: float,
@@ -35,33 +33,20 @@ def daily(
     billed: float | None = None,
     first: datetime = NOV_1,
     days: int = DAYS,
-) -> list[MetricRow]:
-    metadata: dict[str, Any] = {}
-    if name is not None:
-        metadata["projectName"] = name
-    if billed is not None:
-        metadata["billedCost"] = billed
-    return [
-        MetricRow(
-            service,
-            metric,
-            value,
-            first + timedelta(days=n),
-            first + timedelta(days=n + 1),
-            "vercel-billing",
-            metadata,
-            project,
-        )
-        for n in range(days)
-    ]
-
-
-def write(dsn: str, rows: list[MetricRow]) -> None:
-    with psycopg.connect(dsn) as conn:
-        conn.autocommit = True
-        metrics_store.write(
-            conn, "vercel-billing", rows, through=None, run_id="t", at=datetime(2026, 11, 21)
-        )
+) -> None:
+    """``value`` a day of one project, with its ProjectName and billed cost when given."""
+    metadata = {
+        key: v for key, v in (("projectName", name), ("billedCost", billed)) if v is not None
+    }
+    write_daily(
+        dsn,
+        first,
+        [value] * days,
+        service=service,
+        metric=metric,
+        project=project,
+        metadata=metadata,
+    )
 
 
 @pytest.fixture
@@ -73,40 +58,26 @@ def projects(monkeypatch: pytest.MonkeyPatch, migrated_db: str) -> str:
     shop 2, api 1, blog 0.5, docs 0.25, no project 0.1."""
     monkeypatch.setenv("DATABASE_URL", migrated_db)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    cost = "COST_USD"
-    write(
-        migrated_db,
-        [
-            *daily("VERCEL_FUNCTIONS", cost, 1.5, "prj_shop", "shop", billed=1.0),
-            *daily("VERCEL_FUNCTIONS", cost, 0.5, "prj_api", "api", billed=0.5),
-            *daily("VERCEL_BANDWIDTH", cost, 0.25, "prj_shop", "shop"),
-            *daily("VERCEL_BUILD", cost, 0.2),
-            *daily(
-                "VERCEL_FUNCTIONS",
-                cost,
-                100.0,
-                "prj_late",
-                "late",
-                first=datetime(2026, 11, 20),
-                days=1,
-            ),
-            *daily(
-                "VERCEL_FUNCTIONS",
-                cost,
-                50.0,
-                "prj_shop",
-                "shop",
-                first=datetime(2026, 10, 31),
-                days=1,
-            ),
-            *daily("VERCEL_POSTGRES", cost, 1.0),
-            *daily("VERCEL_BANDWIDTH", "BANDWIDTH_GB", 2.0, "prj_shop", "shop"),
-            *daily("VERCEL_BANDWIDTH", "BANDWIDTH_GB", 1.0, "prj_api", "api"),
-            *daily("VERCEL_BANDWIDTH", "BANDWIDTH_GB", 0.5, "prj_blog", "blog"),
-            *daily("VERCEL_BANDWIDTH", "BANDWIDTH_GB", 0.25, "prj_docs"),
-            *daily("VERCEL_BANDWIDTH", "BANDWIDTH_GB", 0.1),
-        ],
+    cost, db = "COST_USD", migrated_db
+    daily(db, "VERCEL_FUNCTIONS", cost, 1.5, "prj_shop", "shop", billed=1.0)
+    daily(db, "VERCEL_FUNCTIONS", cost, 0.5, "prj_api", "api", billed=0.5)
+    daily(db, "VERCEL_BANDWIDTH", cost, 0.25, "prj_shop", "shop")
+    daily(db, "VERCEL_BUILD", cost, 0.2)
+    daily(
+        db, "VERCEL_FUNCTIONS", cost, 100.0, "prj_late", "late", first=NOV_1 + timedelta(19), days=1
     )
+    daily(
+        db, "VERCEL_FUNCTIONS", cost, 50.0, "prj_shop", "shop", first=NOV_1 - timedelta(1), days=1
+    )
+    daily(db, "VERCEL_POSTGRES", cost, 1.0)
+    for project, name, gb in (
+        ("prj_shop", "shop", 2.0),
+        ("prj_api", "api", 1.0),
+        ("prj_blog", "blog", 0.5),
+        ("prj_docs", None, 0.25),
+        ("", None, 0.1),
+    ):
+        daily(db, "VERCEL_BANDWIDTH", "BANDWIDTH_GB", gb, project, name)
     return migrated_db
 
 
@@ -193,13 +164,8 @@ def test_a_hostile_project_name_stays_text(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", migrated_db)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    write(
-        migrated_db,
-        [
-            *daily("VERCEL_FUNCTIONS", "COST_USD", 1.0, "prj_x", HOSTILE),
-            *daily("VERCEL_BANDWIDTH", "BANDWIDTH_GB", 1.0, "<b>prj</b>"),
-        ],
-    )
+    daily(migrated_db, "VERCEL_FUNCTIONS", "COST_USD", 1.0, "prj_x", HOSTILE)
+    daily(migrated_db, "VERCEL_BANDWIDTH", "BANDWIDTH_GB", 1.0, "<b>prj</b>")
     out, md = tmp_path / "r.html", tmp_path / "summary.md"
     code, _, err = run(capsys, "report", "--out", str(out), "--markdown", str(md), "--now", NOW)
     assert code == 0, err

@@ -23,8 +23,11 @@ def write_daily(
     source: str = "vercel-billing",
     service: str = "VERCEL_BANDWIDTH",
     metric: str = "BANDWIDTH_GB",
+    project: str = "",
+    metadata: dict[str, Any] | None = None,
 ) -> None:
-    """Daily windows through the collection job's own storage path."""
+    """Daily windows through the collection job's own storage path (of one project, each
+    keeping ``metadata``)."""
     rows = [
         MetricRow(
             service,
@@ -33,6 +36,8 @@ def write_daily(
             first + timedelta(days=i),
             first + timedelta(days=i + 1),
             source,
+            dict(metadata or {}),
+            project,
         )
         for i, amount in enumerate(amounts)
     ]
