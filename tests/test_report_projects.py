@@ -50,15 +50,31 @@ def daily(
 
 
 @pytest.fixture
-def projects(monkeypatch: pytest.MonkeyPatch, migrated_db: str) -> str:
+def db(monkeypatch: pytest.MonkeyPatch, migrated_db: str) -> str:
+    monkeypatch.setenv("DATABASE_URL", migrated_db)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    return migrated_db
+
+
+def report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, *extra: str, now: str = NOW
+) -> tuple[str, str]:
+    """The HTML page and the Markdown summary of ``report`` as of ``now``."""
+    out, md = tmp_path / "r.html", tmp_path / "summary.md"
+    args = ["report", "--out", str(out), "--markdown", str(md), "--now", now, *extra]
+    code, _, err = run(capsys, *args)
+    assert code == 0, err
+    return out.read_text(encoding="utf-8"), md.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def projects(db: str) -> str:
     """The Vercel team as of NOW (19 days): the shop $1.50 a day in functions (billed $1)
     and $0.25 in bandwidth (no billed cost kept: billed as its value), the api $0.50, builds
     of no project $0.20; a project whose only window ends after NOW; the shop's October
     day (another period). Neon: $1 a day of no project. Bandwidth per project, in GB a day:
     shop 2, api 1, blog 0.5, docs 0.25, no project 0.1."""
-    monkeypatch.setenv("DATABASE_URL", migrated_db)
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    cost, db = "COST_USD", migrated_db
+    cost = "COST_USD"
     daily(db, "VERCEL_FUNCTIONS", cost, 1.5, "prj_shop", "shop", billed=1.0)
     daily(db, "VERCEL_FUNCTIONS", cost, 0.5, "prj_api", "api", billed=0.5)
     daily(db, "VERCEL_BANDWIDTH", cost, 0.25, "prj_shop", "shop")
@@ -78,7 +94,7 @@ def projects(monkeypatch: pytest.MonkeyPatch, migrated_db: str) -> str:
         ("", None, 0.1),
     ):
         daily(db, "VERCEL_BANDWIDTH", "BANDWIDTH_GB", gb, project, name)
-    return migrated_db
+    return db
 
 
 def test_cost_per_project_sums_to_the_account_total(projects: str) -> None:
@@ -107,10 +123,7 @@ def test_cost_per_project_sums_to_the_account_total(projects: str) -> None:
 def test_the_report_shows_cost_per_project_and_top_projects(
     capsys: pytest.CaptureFixture[str], projects: str, tmp_path: Path
 ) -> None:
-    out, md = tmp_path / "report.html", tmp_path / "summary.md"
-    code, _, err = run(capsys, "report", "--out", str(out), "--markdown", str(md), "--now", NOW)
-    assert code == 0, err
-    html, markdown = out.read_text(), md.read_text()
+    html, markdown = report(capsys, tmp_path)
     section = html[html.index('<h2 id="projects">') :]
     for row in (
         '<td>shop</td><td class="num">$33.25</td><td class="num">$23.75</td>'
@@ -147,35 +160,23 @@ def test_now_excludes_windows_that_end_later(
 ) -> None:
     """A day later, the window of Nov 20 has ended: the late project and each project's
     20th day count."""
-    md = tmp_path / "summary.md"
-    args = ["--out", str(tmp_path / "r.html"), "--markdown", str(md)]
-    assert run(capsys, "report", *args, "--now", "2026-11-21T00:00")[0] == 0
-    lines = md.read_text().splitlines()
+    lines = report(capsys, tmp_path, now="2026-11-21T00:00")[1].splitlines()
     assert "| late | $100.00 | $100.00 | 67% |" in lines  # 100 of 149
     assert "| shop | $35.00 | $25.00 | 23% |" in lines
     assert "| total | $149.00 | $139.00 | 100% |" in lines
 
 
 def test_a_hostile_project_name_stays_text(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    migrated_db: str,
-    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", migrated_db)
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    daily(migrated_db, "VERCEL_FUNCTIONS", "COST_USD", 1.0, "prj_x", HOSTILE)
-    daily(migrated_db, "VERCEL_BANDWIDTH", "BANDWIDTH_GB", 1.0, "<b>prj</b>")
-    out, md = tmp_path / "r.html", tmp_path / "summary.md"
-    code, _, err = run(capsys, "report", "--out", str(out), "--markdown", str(md), "--now", NOW)
-    assert code == 0, err
-    markdown = md.read_text(encoding="utf-8")
+    daily(db, "VERCEL_FUNCTIONS", "COST_USD", 1.0, "prj_x", HOSTILE)
+    daily(db, "VERCEL_BANDWIDTH", "BANDWIDTH_GB", 1.0, "<b>prj</b>")
+    html, markdown = report(capsys, tmp_path)
     costs = markdown[markdown.index("#### Cost per project") : markdown.index("#### Top")]
     assert "evil.example" in costs and acting_tokens(costs) == set(), costs
     assert len(cells(costs)) == 8  # two rows of four cells: no cell added by a "|"
     meters = markdown[markdown.index("#### Top") :]
     assert "prj" in meters and acting_tokens(meters) == {"code_inline"}, meters  # the meter
-    html = out.read_text(encoding="utf-8")
     for tag in ("<img src=x", "<script>alert", "<b>prj"):
         assert tag not in html, tag
     assert "&lt;b&gt;prj&lt;/b&gt;" in html and "&lt;script&gt;alert(1)" in html
@@ -203,23 +204,15 @@ def test_top_projects_leave_out_meters_without_projects_and_a_maximum_has_no_sha
 
 
 def test_the_pro_demo_shows_its_projects_from_the_focus_export(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    migrated_db: str,
-    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
 ) -> None:
     """The demo's export, imported as ``scripts/run`` does: the shop draws 70 % of every
     usage line, the api 30 %, so of the cost and of each limited meter."""
-    monkeypatch.setenv("DATABASE_URL", migrated_db)
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     samples = Path(__file__).resolve().parent.parent / "samples"
     code, _, err = run(capsys, "collect", "--focus-file", str(samples / "pro-team.focus.jsonl"))
     assert code == 0, err
-    md = tmp_path / "summary.md"
-    args = ["--out", str(tmp_path / "r.html"), "--markdown", str(md)]
     limits = ["--limits", str(samples / "pro-team.limits.yaml")]
-    assert run(capsys, "report", *args, *limits, "--now", "2026-11-16T09:00")[0] == 0
-    lines = md.read_text().splitlines()
+    lines = report(capsys, tmp_path, *limits, now="2026-11-16T09:00")[1].splitlines()
     table = lines[lines.index("#### Cost per project: vercel-team") + 4 :][:3]
     assert [row.split(" | ")[0] for row in table] == ["| shop", "| api", "| total"]
     assert [row.split(" | ")[3] for row in table] == ["70% |", "30% |", "100% |"]
