@@ -35,7 +35,9 @@ class ProjectUsage:
     project: str  # FOCUS Tags.ProjectId (else its ProjectName); "" for usage of no project
     project_name: str | None  # FOCUS Tags.ProjectName, when the rows keep one
     value: float  # canonical unit; for COST_USD the EffectiveCost
-    billed: float | None  # cumulative metrics: the billed cost (BilledCost) of COST_USD
+    # Cumulative metrics: the rows' metadata.billedCost, else their value (for COST_USD the
+    # billed cost, FOCUS BilledCost); None for a level.
+    billed: float | None
 
 
 def _read(
