@@ -157,7 +157,8 @@ def project_cost_rows(costs: AccountCosts) -> list[tuple[str, str, str, str]]:
     """An account's "Cost per project" table as plain text (callers escape): project, cost,
     billed, share; then the account's total."""
     rows = [(p.label, money(p.value), money(p.billed), percent(p.share)) for p in costs.projects]
-    return [*rows, ("total", money(costs.total), money(costs.billed), percent(1.0))]
+    whole = percent(1.0 if costs.total > 0 else None)  # as the parts: no share of nothing
+    return [*rows, ("total", money(costs.total), money(costs.billed), whole)]
 
 
 def meter_project_rows(meter: MeterProjects) -> list[tuple[str, str, str]]:
