@@ -3,6 +3,7 @@ purchase lines, the bill shows the plan paid for (issue 16, point 5)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -161,6 +162,8 @@ def test_purchase_lines_must_show_the_plan_before_it_is_implemented(
     assert f"warn  plans: {message}" in out.splitlines()
     code, out, _ = run(capsys, "recommendations", "show", approved)
     assert code == 0 and f"Not implemented yet: {waiting}" in out
+    code, out, _ = run(capsys, "recommendations", "list", "--format", "json")
+    assert code == 0 and [r["awaitingBill"] for r in json.loads(out)] == [waiting]
 
     # The bill now shows Pro paid for: the next run implements it, saying how it knows.
     add_purchases(migrated_db, purchase("Pro", nov + timedelta(days=19)))
