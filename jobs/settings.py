@@ -62,12 +62,22 @@ def database(env: Mapping[str, str] | None = None, data_dir: Path = EMBEDDED_DAT
     return Database(embedded.start(data_dir, name), embedded=True)
 
 
+DEPLOY_WORKFLOW = "run the deploy workflow (pulumi up), see docs/operations.md"
+
+
 def schema_advice(env: Mapping[str, str] | None = None) -> str:
     """How to bring the schema up, for where this runs: the deploy workflow in CI, the local
     bootstrap on the embedded server, else Pulumi (or the bootstrap, without Pulumi)."""
     env = os.environ if env is None else env
     if in_ci(env):
-        return "run the deploy workflow (pulumi up), see docs/operations.md"
+        return DEPLOY_WORKFLOW
     if not env.get("DATABASE_URL", "").strip():
         return "run `python -m jobs schema up`"
     return "run `pulumi up` (or `python -m jobs schema up` for a database Pulumi does not manage)"
+
+
+def limits_advice(env: Mapping[str, str] | None = None) -> str:
+    """How to load limits.yaml into InfrastructureLimit, for where this runs: only the Pulumi
+    program does (the deploy workflow in CI)."""
+    env = os.environ if env is None else env
+    return DEPLOY_WORKFLOW if in_ci(env) else "run `pulumi up`"

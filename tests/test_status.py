@@ -21,6 +21,7 @@ from tests.support.cli import run, write_daily
 NOW = datetime(2026, 11, 20, 12, 30)
 NOW_ARG = NOW.isoformat()
 SOURCE = "vercel-billing"
+ADVICE = checks.Advice(schema="run the schema fix", limits="run the limits fix")
 
 
 def load_limits(dsn: str) -> None:
@@ -182,7 +183,7 @@ def test_a_critical_service_fails(
 
 
 def test_limits_that_differ_from_the_file_fail(
-    capsys: pytest.CaptureFixture[str], healthy: str
+    capsys: pytest.CaptureFixture[str], healthy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     execute(
         healthy,
@@ -197,19 +198,34 @@ def test_limits_that_differ_from_the_file_fail(
         "FAIL  limits: InfrastructureLimit does not match limits.yaml (41 rows): "
     )
     assert "1 different (VERCEL_BANDWIDTH/BANDWIDTH_GB/vercel-hobby)" in line
-    assert "missing (VERCEL_KV/" in line and "run pulumi up" in line
+    assert "missing (VERCEL_KV/" in line
+    assert line.endswith("(run `pulumi up`; `python -m jobs limits diff` shows each change)")
+    # In CI the limits are loaded by the deploy workflow.
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    (line,) = failures(status(capsys)[1])
+    assert line.endswith(
+        "(run the deploy workflow (pulumi up), see docs/operations.md; "
+        "`python -m jobs limits diff` shows each change)"
+    )
 
 
 def test_a_missing_table_fails_and_its_section_is_not_read(
-    capsys: pytest.CaptureFixture[str], healthy: str
+    capsys: pytest.CaptureFixture[str], healthy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     execute(healthy, 'DROP TABLE "CollectionWatermark"')
     code, lines = status(capsys)
     assert code == 1
+    # The advice fits where status runs: here a DATABASE_URL outside CI.
     assert failures(lines) == [
-        'FAIL  schema: table "CollectionWatermark" is missing (run pulumi up)'
+        'FAIL  schema: table "CollectionWatermark" is missing (run `pulumi up` (or '
+        "`python -m jobs schema up` for a database Pulumi does not manage))"
     ]
     assert 'warn  sources: not checked: table "CollectionWatermark" is missing' in lines
+    monkeypatch.setenv("CI", "true")
+    assert failures(status(capsys)[1]) == [
+        'FAIL  schema: table "CollectionWatermark" is missing (run the deploy workflow '
+        "(pulumi up), see docs/operations.md)"
+    ]
 
 
 def test_json_has_stable_keys_and_the_same_verdict(
@@ -293,17 +309,38 @@ def test_a_recent_failure_after_a_success_warns_without_failing() -> None:
         last_run=None,
         assessments=(),
     )
-    verdict = checks.judge(findings, timedelta(hours=2))
+    verdict = checks.judge(findings, timedelta(hours=2), ADVICE)
     assert verdict.healthy
     failing = checks.SourceState(
         **{**source.__dict__, "last_error": "HTTP 503", "last_error_at": NOW - timedelta(minutes=5)}
     )
     verdict = checks.judge(
-        checks.Findings(**{**findings.__dict__, "sources": (failing,)}), timedelta(hours=2)
+        checks.Findings(**{**findings.__dict__, "sources": (failing,)}),
+        timedelta(hours=2),
+        ADVICE,
     )
     assert verdict.healthy
     (warned,) = [c for c in verdict.checks if c.area == "sources"]
     assert warned.level is checks.Level.WARN and warned.message.endswith("HTTP 503")
     # Past the threshold the same source fails.
-    late = checks.judge(findings, timedelta(minutes=15))
+    late = checks.judge(findings, timedelta(minutes=15), ADVICE)
     assert not late.healthy and "is stale" in late.problems[0]
+
+
+def test_the_verdict_gives_the_advice_it_is_given() -> None:
+    """judge reads no environment: the command passes what fits where it runs."""
+    findings = checks.Findings(
+        checked_at=NOW,
+        period=BillingPeriod.containing(NOW),
+        objects=(checks.ObjectState("CollectionRun", "table", exists=False),),
+        limits=checks.LimitsState("limits.yaml", {}, 1, added=("VERCEL_KV/KV_STORAGE_MB/x",)),
+        sources=(),
+        last_run=None,
+        assessments=(),
+    )
+    assert checks.judge(findings, timedelta(hours=2), ADVICE).problems == [
+        'schema: table "CollectionRun" is missing (run the schema fix)',
+        "limits: InfrastructureLimit does not match limits.yaml (1 rows): "
+        "1 missing (VERCEL_KV/KV_STORAGE_MB/x) "
+        "(run the limits fix; `python -m jobs limits diff` shows each change)",
+    ]

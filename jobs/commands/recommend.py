@@ -138,7 +138,8 @@ def _recommend(args: argparse.Namespace) -> int:
     with db.connect(settings.database().dsn) as conn:
         found = money.read(conn, limits, now)
         mismatches = {m.account: m.message for m in found.mismatches}
-        summary = engine.run(conn, account_cases(limits), config, now, mismatches)
+        paid = {p.account: p for p in found.paid}
+        summary = engine.run(conn, account_cases(limits), config, now, mismatches, paid)
     print(explain.run_summary(summary))
     for b in found.bills:
         print(f"bill {b.account}: {explain.bill_line(b.mean, b.upper)}")

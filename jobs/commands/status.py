@@ -60,7 +60,8 @@ def _run(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
     with db.connect(settings.database().dsn) as conn:
         findings = read.gather(conn, limits, _file_name(args.limits), now)
-    verdict = checks.judge(findings, timedelta(hours=args.source_stale_after_hours))
+    advice = checks.Advice(settings.schema_advice(), settings.limits_advice())
+    verdict = checks.judge(findings, timedelta(hours=args.source_stale_after_hours), advice)
     if args.format == "json":
         formats.print_json(checks.as_json(verdict))
     else:

@@ -6,6 +6,9 @@ For every account (limits.yaml `accounts`) on its active plan:
 2. for every plan the account can upgrade to, ``advise`` weighs the upgrade for all of its
    services together (one bill, one price difference, one pause); a recommendation per
    account and target plan is opened, refreshed, or left snoozed, and stale ones expire.
+An open recommendation whose plan limits.yaml now names is IMPLEMENTED, once the vendor's
+FOCUS purchase lines show it paid for when the vendor has any (``PaidPlan.confirms``);
+until then it stays open with a note in its evidence ("waiting for the bill").
 Per-service recommendations left by earlier versions are expired as superseded.
 
 The whole run is one transaction under an advisory lock: two runs never interleave,
@@ -28,7 +31,14 @@ from jobs.recommend.advice import Advice, advise
 from jobs.recommend.assess import Assessment, Settings, assess, outlooks_for, start_of_day
 from jobs.recommend.cases import AccountCase
 from jobs.recommend.lifecycle import Status, snoozed, transition
-from jobs.recommend.records import Recommendation, RunSummary, build, forecast_evidence
+from jobs.recommend.paid_plan import PaidPlan
+from jobs.recommend.records import (
+    AwaitingBill,
+    Recommendation,
+    RunSummary,
+    build,
+    forecast_evidence,
+)
 from jobs.usage import BillingPeriod
 
 LOCK_KEY = "infra-monitoring:recommend"
@@ -41,12 +51,15 @@ def run(
     settings: Settings,
     now: datetime,
     mismatches: Mapping[str, str] | None = None,
+    paid: Mapping[str, PaidPlan] | None = None,
 ) -> RunSummary:
     """``mismatches``: per account, what its FOCUS purchase lines say when that differs
-    from limits.yaml (kept in the evidence and shown)."""
+    from limits.yaml (kept in the evidence and shown); ``paid``: per account, what its
+    purchase lines say (an upgrade is IMPLEMENTED once they confirm it)."""
     period = BillingPeriod.containing(now)
     summary = RunSummary(period)
     mismatches = mismatches or {}
+    paid = paid or {}
     summary.notes.extend(f"plan mismatch: {m}" for m in mismatches.values())
     with wrap_errors("recommend"), conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LOCK_KEY])
@@ -57,7 +70,7 @@ def run(
         )
         points = store.period_points(conn, period.start, period.end, as_of=now)
         active = {case.account: case.current.price.name for case in cases}
-        _maintain(conn, active, settings, now, summary)
+        _maintain(conn, active, paid, settings, now, summary)
         for case in cases:
             assessments = assess(case, daily, points, period, settings, now)
             summary.assessments.extend(assessments)
@@ -95,14 +108,17 @@ def run(
 def _maintain(
     conn: psycopg.Connection,
     active: dict[str, str],
+    paid: Mapping[str, PaidPlan],
     settings: Settings,
     now: datetime,
     summary: RunSummary,
 ) -> None:
-    """Implement what limits.yaml now has as the active plan; expire what went stale.
+    """Implement what limits.yaml now has as the active plan (and the bill, where there is
+    one, shows paid for); expire what went stale.
 
     An APPROVED recommendation is a decision people made: it never expires by itself (only
     when its plan becomes active, or someone dismisses it); the run reports it instead.
+    A recommendation waiting for the bill does not expire either: its plan is in the file.
     """
     for rec in store.open_recommendations(conn):
         if rec.account is None:
@@ -110,8 +126,26 @@ def _maintain(
             note = "advice is now one recommendation per account and target plan"
             summary.superseded.append(rec.id)
         elif active.get(rec.account) == rec.recommended_plan:
-            wanted, reason = Status.IMPLEMENTED, "plan-changed"
-            note = f"limits.yaml now puts account {rec.account} on {rec.recommended_plan}"
+            file_says = f"limits.yaml now puts account {rec.account} on {rec.recommended_plan}"
+            bill = paid.get(rec.account)
+            confirmed = bill.confirms(rec.recommended_plan) if bill else None
+            if bill is not None and confirmed is False:
+                waiting = (
+                    f"limits.yaml says {rec.recommended_plan}; waiting for the bill to show it "
+                    f"({bill.shown()})"
+                )
+                store.await_bill(conn, rec.id, waiting)
+                summary.notes.append(
+                    AwaitingBill(
+                        rec.id, rec.account, rec.recommended_plan, rec.status, waiting
+                    ).message
+                )
+                continue
+            wanted = Status.IMPLEMENTED
+            if bill is not None and confirmed:
+                reason, note = "bill-confirmed", f"{file_says}; {bill.shown()}"
+            else:
+                reason, note = "plan-changed", file_says
             summary.implemented.append(rec.id)
         else:
             stale = _stale(rec, settings, now)

@@ -99,6 +99,8 @@ def describe(rec: Recommendation) -> str:
             )
     if rec.breach_at:
         lines.append(f"  projected breach                     {rec.breach_at:%Y-%m-%d %H:%M} UTC")
+    if rec.awaiting_bill:
+        lines += ["", f"Not implemented yet: {rec.awaiting_bill}"]
     if e is None:
         return "\n".join(lines + _history(rec))
     if e.plan_mismatch:

@@ -61,6 +61,7 @@ REASONS = frozenset(
         "done",  # the upgrade was made
         "other",
         "plan-changed",  # the job saw limits.yaml's active plan become the target
+        "bill-confirmed",  # ... and the vendor's FOCUS purchase lines show the target paid for
         "condition-cleared",  # the job saw the condition gone for the expiry time
         "expired",  # the recommendation passed its expiry date
         "superseded",  # a per-service recommendation replaced by its account's

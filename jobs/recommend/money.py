@@ -20,7 +20,7 @@ from jobs.recommend.assess import Settings, assess, start_of_day
 from jobs.recommend.bill import Bill, bill
 from jobs.recommend.budget import COST_METRIC, BudgetOutlook, daily_spend, outlook
 from jobs.recommend.cases import AccountCase, SeriesKey, account_cases
-from jobs.recommend.paid_plan import PlanMismatch
+from jobs.recommend.paid_plan import PaidPlan, PlanMismatch
 from jobs.usage import BillingPeriod
 
 # History the spend forecast may use.
@@ -42,6 +42,7 @@ class Money:
     mismatches: tuple[PlanMismatch, ...]
     budgets: tuple[BudgetOutlook, ...]
     bills: tuple[AccountBill, ...] = ()
+    paid: tuple[PaidPlan, ...] = ()  # per account, what its purchase lines say
 
 
 NO_MONEY = Money((), ())  # no purchase line, no budget, no data: nothing to report
@@ -91,7 +92,8 @@ def _projected_bill(
 def read(conn: psycopg.Connection, limits: LimitsFile, now: datetime) -> Money:
     period = BillingPeriod.containing(now)
     purchases = store.recent_purchases(conn, now - paid_plan.RECENT, as_of=now)
-    mismatches = paid_plan.mismatches(limits, purchases)
+    paid = tuple(paid_plan.paid_plans(limits, purchases))
+    mismatches = tuple(paid_plan.mismatches(paid))
     today = start_of_day(now)
     daily = store.daily_series(conn, today - LOOKBACK, today, as_of=now)
     points = store.period_points(conn, period.start, period.end, as_of=now)
@@ -101,7 +103,7 @@ def read(conn: psycopg.Connection, limits: LimitsFile, now: datetime) -> Money:
         if (b := _projected_bill(case, daily, points, period, now)) is not None
     }
     if not limits.budgets:
-        return Money(tuple(mismatches), (), tuple(bills.values()))
+        return Money(mismatches, (), tuple(bills.values()), paid)
     billed = _daily_billed(conn, today - LOOKBACK, today, by_project=False)
     by_project = (
         _daily_billed(conn, today - LOOKBACK, today, by_project=True)
@@ -130,4 +132,4 @@ def read(conn: psycopg.Connection, limits: LimitsFile, now: datetime) -> Money:
             spend = daily_spend([f"{s}|{budget.project}" for s in services], by_project)
             fixed, projected = 0.0, (0.0, 0.0)
         outlooks.append(outlook(budget, spend, fixed, period, now, projected))
-    return Money(tuple(mismatches), tuple(outlooks), tuple(bills.values()))
+    return Money(mismatches, tuple(outlooks), tuple(bills.values()), paid)

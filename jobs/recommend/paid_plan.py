@@ -6,12 +6,16 @@ ChargeCategory Purchase). When the newest such purchase of an account's vendor n
 another plan than the account's, the numbers of every recommendation rest on the wrong
 plan: ``recommend``, ``status`` and the report say so. No purchase line is no evidence
 (free plans have none; the export may not reach back far enough), so nothing is claimed.
+
+The same lines confirm an upgrade: once limits.yaml puts an account on a recommended plan,
+``recommend`` marks the recommendation IMPLEMENTED only when the bill shows that plan paid
+for, if the vendor has purchase lines at all (``PaidPlan.confirms``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from jobs.collect.records import Purchase
@@ -40,8 +44,39 @@ class PlanMismatch:
         )
 
 
-def mismatches(limits: LimitsFile, purchases: Sequence[Purchase]) -> list[PlanMismatch]:
-    """Per account, the newest purchase naming a plan of its vendor, when it is another plan."""
+@dataclass(frozen=True)
+class PaidPlan:
+    """What the recent purchase lines of an account's vendor say about its plan."""
+
+    account: str
+    vendor: str
+    file_plan: str  # what limits.yaml says
+    lines: int  # purchase lines of the vendor in the window (plans, add-ons, seats)
+    purchasable: frozenset[str]  # the vendor's plans that name their purchase line
+    plan: str | None = None  # the plan the newest purchase naming one bills
+    purchase: Purchase | None = None  # that purchase
+
+    def confirms(self, plan: str) -> bool | None:
+        """Whether the bill shows ``plan`` paid for; None when it cannot tell: the vendor has
+        no purchase line at all (free plans, usage-only vendors), or limits.yaml names no
+        purchase line for ``plan``."""
+        if not self.lines or plan not in self.purchasable:
+            return None
+        return self.plan == plan
+
+    def shown(self) -> str:
+        """The purchase behind ``plan``, as people read it."""
+        p = self.purchase
+        if p is None:
+            return f"no purchase line of {self.vendor} names a plan in the last {RECENT.days} days"
+        return (
+            f"the newest purchase line is {p.service_name!r} ({self.plan}, "
+            f"{p.start:%Y-%m-%d} .. {p.end:%Y-%m-%d}, ${p.effective_cost:,.2f})"
+        )
+
+
+def paid_plans(limits: LimitsFile, purchases: Sequence[Purchase]) -> list[PaidPlan]:
+    """Per account, what its vendor's purchase lines (``RECENT`` ones) say."""
     found = []
     for account in limits.accounts:
         vendor = account.vendor.casefold()
@@ -50,15 +85,28 @@ def mismatches(limits: LimitsFile, purchases: Sequence[Purchase]) -> list[PlanMi
             for p in limits.plans
             if p.purchase and p.vendor.casefold() == vendor
         }
-        paid = [
-            p
-            for p in purchases
-            if p.provider.casefold() == vendor and p.service_name.casefold() in by_purchase
-        ]
-        if not paid:
-            continue
-        newest = max(paid, key=lambda p: (p.end, p.start))
-        plan = by_purchase[newest.service_name.casefold()]
-        if plan != account.plan:
-            found.append(PlanMismatch(account.name, account.plan, plan, newest))
+        lines = [p for p in purchases if p.provider.casefold() == vendor]
+        paid = [p for p in lines if p.service_name.casefold() in by_purchase]
+        state = PaidPlan(
+            account.name,
+            account.vendor,
+            account.plan,
+            len(lines),
+            frozenset(by_purchase.values()),
+        )
+        if paid:
+            newest = max(paid, key=lambda p: (p.end, p.start))
+            state = replace(
+                state, plan=by_purchase[newest.service_name.casefold()], purchase=newest
+            )
+        found.append(state)
     return found
+
+
+def mismatches(paid: Sequence[PaidPlan]) -> list[PlanMismatch]:
+    """The accounts whose newest purchase naming a plan names another plan than the file."""
+    return [
+        PlanMismatch(p.account, p.file_plan, p.plan, p.purchase)
+        for p in paid
+        if p.plan is not None and p.purchase is not None and p.plan != p.file_plan
+    ]

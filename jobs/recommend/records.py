@@ -272,6 +272,9 @@ class Recommendation:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     raw_evidence: dict[str, Any] = field(default_factory=dict)  # as stored
+    # Kept in the evidence column beside the evidence: limits.yaml names the plan, the
+    # vendor's purchase lines do not show it paid for yet.
+    awaiting_bill: str | None = None
 
     @property
     def subject(self) -> str:
@@ -316,7 +319,27 @@ class Recommendation:
             "lastSeenAt": _iso(self.last_seen_at),
             "createdAt": _iso(self.created_at),
             "updatedAt": _iso(self.updated_at),
+            "awaitingBill": self.awaiting_bill,
         }
+
+
+@dataclass(frozen=True)
+class AwaitingBill:
+    """An open recommendation whose plan limits.yaml names, waiting for the bill to show it
+    paid for (``note`` says what the purchase lines show)."""
+
+    id: str
+    account: str
+    recommended_plan: str
+    status: Status
+    note: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"recommendation {self.id[:8]} ({self.account} -> {self.recommended_plan}) "
+            f"{self.status.value}: {self.note}"
+        )
 
 
 @dataclass
@@ -330,7 +353,7 @@ class RunSummary:
     expired: list[str] = field(default_factory=list)
     implemented: list[str] = field(default_factory=list)
     superseded: list[str] = field(default_factory=list)  # per-service ones, now per account
-    notes: list[str] = field(default_factory=list)  # plan mismatches, budgets
+    notes: list[str] = field(default_factory=list)  # plan mismatches, budgets, bills awaited
 
 
 def _money(value: float | None) -> str:

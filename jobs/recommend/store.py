@@ -23,7 +23,7 @@ from jobs.queries import query
 from jobs.recommend.advice import Priority
 from jobs.recommend.cases import SeriesKey
 from jobs.recommend.lifecycle import Dismissal, HistoryEntry, Status
-from jobs.recommend.records import Evidence, Recommendation
+from jobs.recommend.records import AwaitingBill, Evidence, Recommendation
 
 # A prefix shorter than this is refused: it would too often name several recommendations.
 MIN_PREFIX = 4
@@ -189,6 +189,21 @@ def recent_purchases(
     ]
 
 
+def await_bill(conn: psycopg.Connection, recommendation_id: str, note: str) -> None:
+    """Note on an open recommendation that it waits for the bill to show its plan."""
+    conn.execute(query("recommend", "await_bill"), {"id": recommendation_id, "note": note})
+
+
+def awaiting_bill(conn: psycopg.Connection) -> list[AwaitingBill]:
+    """The open recommendations waiting for the bill to show their plan, oldest first."""
+    with wrap_errors("reading recommendations"):
+        rows = _rows(conn, "awaiting_bill", {})
+    return [
+        AwaitingBill(r["id"], r["account"], r["recommended_plan"], Status(r["status"]), r["note"])
+        for r in rows
+    ]
+
+
 def resolve_id(conn: psycopg.Connection, given: str) -> str:
     """The full id ``given`` names: itself, or the one id it is a prefix of (at least
     MIN_PREFIX characters); RecommendationNotFound or AmbiguousId otherwise."""
@@ -263,6 +278,7 @@ def _record(row: dict[str, Any]) -> Recommendation:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         raw_evidence=raw,
+        awaiting_bill=raw.get("awaitingBill"),
     )
 
 

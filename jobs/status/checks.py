@@ -9,7 +9,11 @@ each ``ok``, ``warn`` or ``FAIL``. The deployment is healthy when no check fails
 - warn (reported, not failing): WARNING and NO_DATA series, no assessment this period yet,
   no API source collected yet, a source whose last attempt failed but whose last success is
   still recent, a last collection run that failed, a section skipped because its table is
-  missing (the schema check already fails for it).
+  missing (the schema check already fails for it), a plan paid for that limits.yaml does
+  not name, an upgrade limits.yaml names that the bill does not show yet.
+
+The advice (what to run to fix the schema or the limits) comes in with the findings: it
+depends on where the command runs, which ``jobs.settings`` knows.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from jobs.assessments import StoredAssessment
 from jobs.limits.quantities import approximate, describe
 from jobs.recommend.evaluation import State
 from jobs.recommend.money import NO_MONEY, Money
+from jobs.recommend.records import AwaitingBill
 from jobs.usage import BillingPeriod
 
 SHOWN_KEYS = 3  # limit keys named per kind of difference before "and N more"
@@ -133,6 +138,15 @@ NOTIFICATIONS_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
+class Advice:
+    """What to run to fix the schema and the limits, where ``status`` runs (CI, the embedded
+    server, a DATABASE_URL): ``jobs.settings`` says."""
+
+    schema: str
+    limits: str
+
+
+@dataclass(frozen=True)
 class Findings:
     checked_at: datetime  # naive UTC
     period: BillingPeriod
@@ -143,6 +157,7 @@ class Findings:
     assessments: tuple[StoredAssessment, ...] | Unavailable
     notifications: NotificationsState | Unavailable | None = None  # None: not read
     money: Money | Unavailable = NO_MONEY
+    awaiting: tuple[AwaitingBill, ...] | Unavailable = ()  # upgrades waiting for the bill
 
 
 @dataclass(frozen=True)
@@ -188,14 +203,14 @@ def _unavailable(area: str, section: Unavailable) -> Check:
     return Check(area, Level.WARN, f"not checked: {section.reason}")
 
 
-def _schema(objects: tuple[ObjectState, ...]) -> list[Check]:
+def _schema(objects: tuple[ObjectState, ...], advice: str) -> list[Check]:
     checks = []
     for obj in objects:
         label = f'{obj.kind} "{obj.name}"'
         if obj.error:
             checks.append(Check("schema", Level.FAIL, f"{label}: {obj.error}"))
         elif not obj.exists:
-            checks.append(Check("schema", Level.FAIL, f"{label} is missing (run pulumi up)"))
+            checks.append(Check("schema", Level.FAIL, f"{label} is missing ({advice})"))
         elif obj.changes:
             # Descriptions start with the object's label; say it once.
             what = "; ".join(c.removeprefix(f"{label}: ") for c in obj.changes)
@@ -217,7 +232,7 @@ def _keys(kind: str, keys: tuple[str, ...]) -> str:
     return f"{len(keys)} {kind} ({shown}{more})"
 
 
-def _limits(limits: LimitsState | Unavailable) -> list[Check]:
+def _limits(limits: LimitsState | Unavailable, advice: str) -> list[Check]:
     if isinstance(limits, Unavailable):
         return [_unavailable("limits", limits)]
     plans = ", ".join(f"{plan} {count}" for plan, count in limits.rows_by_plan.items())
@@ -242,7 +257,7 @@ def _limits(limits: LimitsState | Unavailable) -> list[Check]:
             Level.FAIL,
             f"InfrastructureLimit does not match {limits.file} ({limits.file_rows} rows): "
             + "; ".join(parts)
-            + " (run pulumi up; `python -m jobs limits diff` shows each change)",
+            + f" ({advice}; `python -m jobs limits diff` shows each change)",
         ),
     ]
 
@@ -384,15 +399,23 @@ def _money(money: Money | Unavailable) -> list[Check]:
     return checks
 
 
-def judge(findings: Findings, stale_after: timedelta) -> Verdict:
+def _awaiting(awaiting: tuple[AwaitingBill, ...] | Unavailable) -> list[Check]:
+    """An upgrade limits.yaml names that the bill does not show yet warns until it does."""
+    if isinstance(awaiting, Unavailable):
+        return [_unavailable("plans", awaiting)]
+    return [Check("plans", Level.WARN, a.message) for a in awaiting]
+
+
+def judge(findings: Findings, stale_after: timedelta, advice: Advice) -> Verdict:
     checks = [
-        *_schema(findings.objects),
-        *_limits(findings.limits),
+        *_schema(findings.objects, advice.schema),
+        *_limits(findings.limits, advice.limits),
         *_sources(findings.sources, findings.checked_at, stale_after),
         *_last_run(findings.last_run),
         *_services(findings.assessments),
         *_notifications(findings.notifications),
         *_money(findings.money),
+        *_awaiting(findings.awaiting),
     ]
     return Verdict(findings, stale_after, tuple(checks))
 

@@ -20,6 +20,7 @@ from jobs.limits.changes import Action, compare
 from jobs.limits.model import LimitsFile, key_label
 from jobs.queries import query
 from jobs.recommend import money
+from jobs.recommend import store as recommend_store
 from jobs.schema import migrate
 from jobs.schema.plan import SCHEMA_PLAN
 from jobs.status.checks import (
@@ -148,4 +149,10 @@ def gather(
         ),
         notifications=_section(conn, "NotificationLog", missing, lambda: _notifications(conn, now)),
         money=_section(conn, "PlanPurchase", missing, lambda: money.read(conn, limits, now)),
+        awaiting=_section(
+            conn,
+            "UpgradeRecommendation",
+            missing,
+            lambda: tuple(recommend_store.awaiting_bill(conn)),
+        ),
     )

@@ -136,9 +136,26 @@ FOR UPDATE;
 -- name: recommendation_for_update
 SELECT id, status::text AS status FROM "UpgradeRecommendation" WHERE id = %(id)s FOR UPDATE;
 
+-- name: await_bill
+-- An open recommendation whose plan limits.yaml names, until the bill shows it paid for:
+-- the note in its evidence (written when it changes).
+UPDATE "UpgradeRecommendation" SET
+    evidence = jsonb_set(evidence, '{awaitingBill}', to_jsonb(%(note)s::text)),
+    "updatedAt" = timezone('UTC', now())
+WHERE id = %(id)s AND evidence ->> 'awaitingBill' IS DISTINCT FROM %(note)s;
+
+-- name: awaiting_bill
+SELECT id, account, "recommendedPlan" AS recommended_plan, status::text AS status,
+       evidence ->> 'awaitingBill' AS note
+FROM "UpgradeRecommendation"
+WHERE status IN ('PENDING', 'REVIEWED', 'APPROVED') AND evidence ? 'awaitingBill'
+ORDER BY "createdAt";
+
 -- name: set_status
+-- A status change ends any wait for the bill.
 UPDATE "UpgradeRecommendation" SET
     status = %(status)s,
+    evidence = evidence - 'awaitingBill',
     "reviewHistory" = "reviewHistory" || jsonb_build_array(%(entry)s::jsonb),
     "reviewedBy" = %(by)s, "reviewedAt" = %(at)s,
     "updatedAt" = timezone('UTC', now())
