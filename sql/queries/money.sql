@@ -19,8 +19,7 @@ SELECT m.service::text AS service,
        CASE WHEN %(by_project)s THEN m.project END AS project,
        CASE WHEN %(by_project)s THEN m.metadata ->> 'projectName' END AS project_name,
        date_trunc('day', m."timestamp") AS day,
-       sum(m.value * coalesce((m.metadata ->> 'billedCost')::double precision
-                              / nullif(m.value, 0), 1)) AS value
+       sum(coalesce((m.metadata ->> 'billedCost')::double precision, m.value)) AS value
 FROM "InfrastructureMetric" AS m
 WHERE m."metricType" = 'COST_USD' AND m."timestamp" >= %(since)s AND m."timestamp" < %(until)s
   AND (NOT %(by_project)s OR m.project <> '')
