@@ -81,6 +81,12 @@ class BillingPeriod:
         """Whether the window [start, end) belongs to this period (see the module's rule)."""
         return BillingPeriod.of_window(start, end) == self
 
+    def holds_day(self, day: date) -> bool:
+        """``holds`` for the UTC day ``day`` (a daily series' point), without time zones:
+        its midpoint, noon UTC, lies in the period."""
+        noon = datetime.combine(day, time(12))
+        return self.start <= noon < self.end
+
     @property
     def hours(self) -> float:
         return (self.end - self.start) / timedelta(hours=1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -121,3 +121,12 @@ def test_period_usage_sums_amounts_and_takes_the_latest_level(migrated_db: str) 
 )
 def test_classify_against_fractions_of_the_limit(usage: float | None, state: State) -> None:
     assert classify(usage, 100, 0.75, 0.9) is state
+
+
+def test_a_utc_day_belongs_to_a_period_as_the_rule_says() -> None:
+    # holds_day is holds for a daily series' UTC day, without the time-zone arithmetic.
+    for period in (BillingPeriod.containing(datetime(2026, m, 15)) for m in (3, 10, 11, 12)):
+        for offset in range(-3, 40):
+            day = (period.start + timedelta(days=offset)).date()
+            start = datetime.combine(day, datetime.min.time())
+            assert period.holds_day(day) == period.holds(start, start + timedelta(days=1))

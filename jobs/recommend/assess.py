@@ -66,17 +66,8 @@ def series_input(
     cumulative = AGGREGATION[metric_type].over_time == "sum"
     series = DailySeries(tuple(d for d, _ in complete), tuple(v for _, v in complete), cumulative)
     as_of = datetime.combine(complete[-1][0] + timedelta(days=1), datetime.min.time())
-    if cumulative:
-        so_far = sum(
-            v
-            for d, v in complete
-            if period.holds(
-                datetime.combine(d, datetime.min.time()),
-                datetime.combine(d + timedelta(days=1), datetime.min.time()),
-            )
-        )
-    else:
-        so_far = complete[-1][1]
+    # Amounts: the days of this period so far; levels: the latest.
+    so_far = sum(v for d, v in complete if period.holds_day(d)) if cumulative else complete[-1][1]
     return series, so_far, as_of
 
 

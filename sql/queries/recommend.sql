@@ -36,7 +36,10 @@ WITH by_end AS (
                 ELSE sum(value) END AS value
     FROM "InfrastructureMetric"
     -- A window belongs to the period holding its midpoint (jobs.periods.BillingPeriod.holds).
-    WHERE "timestamp" + ("windowEnd" - "timestamp") / 2 >= %(period_start)s
+    -- The bounds on "timestamp" alone let the index find the candidates (no window of ours
+    -- is longer than a month, so none starting 32 days before the period centres in it).
+    WHERE "timestamp" >= %(period_start)s - interval '32 days' AND "timestamp" < %(period_end)s
+      AND "timestamp" + ("windowEnd" - "timestamp") / 2 >= %(period_start)s
       AND "timestamp" + ("windowEnd" - "timestamp") / 2 < %(period_end)s
       AND "windowEnd" <= %(as_of)s
     GROUP BY service, "metricType", least("windowEnd", "updatedAt")
