@@ -84,7 +84,7 @@ def sample_report(
         text=True,
         check=True,
     ).stdout.strip()
-    assert now == "2026-11-25T01:00"  # an hour after the sample's last day
+    assert now == "2026-11-25T09:00"  # an hour after the sample's last (Los Angeles) day
     for argv in (
         ["collect", "--focus-file", str(SAMPLE)],
         ["recommend", "--now", now],
