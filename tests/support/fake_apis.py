@@ -24,10 +24,12 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
+
+from tests.support.local_server import LocalServer
 
 VERCEL_TOKEN = "vercel-test-token"
 NEON_KEY = "neon-test-key"
@@ -55,7 +57,7 @@ def _iso_to_dt(value: str) -> datetime:
 
 
 @dataclass
-class FakeApis:
+class FakeApis(LocalServer):
     charges: list[dict[str, Any]] = field(default_factory=list)
     deployments: list[dict[str, Any]] = field(default_factory=list)
     neon_projects: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -73,7 +75,6 @@ class FakeApis:
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests being answered at the same time
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # -- test side -------------------------------------------------------------------
     def script(self, route: str, *replies: Reply) -> None:
@@ -84,12 +85,6 @@ class FakeApis:
     def calls(self, route: str) -> list[dict[str, list[str]]]:
         with self._lock:
             return [q for path, q in self.requests if path.startswith(route)]
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     def env(self, *, vercel: bool = True, neon: str | None = None, upstash: str = "") -> dict:
         """Environment variables enabling sources against this server."""
@@ -115,22 +110,13 @@ class FakeApis:
             }
         return env
 
-    def __enter__(self) -> FakeApis:
+    def handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(_Handler):
             apis = fake
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        return Handler
 
     # -- server side -----------------------------------------------------------------
     def next_reply(self, path: str) -> Reply:
@@ -139,11 +125,6 @@ class FakeApis:
                 if path.startswith(route) and queue:
                     return queue.popleft()
         return Reply()
-
-
-class _Server(ThreadingHTTPServer):
-    # The default backlog of 5 makes simultaneous connections wait for SYN retries (1 s).
-    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -8,6 +8,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 makes simultaneous connections wait for SYN retries (1 s).
+    request_queue_size = 128
+
+
 class LocalServer:
     _server: ThreadingHTTPServer | None = None
 
@@ -21,7 +26,7 @@ class LocalServer:
         return f"http://{host!s}:{port}"
 
     def __enter__(self) -> Self:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
+        self._server = _Server(("127.0.0.1", 0), self.handler())
         self._server.daemon_threads = True
         self._server.block_on_close = False
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
