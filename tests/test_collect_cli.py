@@ -220,7 +220,7 @@ def test_bad_rows_are_reported_with_file_and_line_and_nothing_is_imported(
     code, out, _ = run(
         capsys, "--focus-file", str(bad), "--focus-file", str(DATA / "focus-neon.jsonl")
     )
-    assert code == 1
+    assert code == 2  # the user's file is bad: a user error, like a bad option
     error = next(line for line in out.splitlines() if line.startswith("error file:focus-bad.jsonl"))
     assert error == (
         f"error file:focus-bad.jsonl: 3 bad rows, nothing imported: {bad}:2: ConsumedQuantity is "

@@ -56,6 +56,7 @@ class Outcome:
     unmapped: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    bad_input: bool = False  # the error is the user's file, not a provider or the database
 
     @property
     def ok(self) -> bool:
@@ -91,9 +92,13 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
+        """0 all ok; 2 when every failure is a bad file of the user's (a user error); else 1."""
         if self.interrupted is not None:
             return self.interrupted.exit_code
-        return 0 if self.ok else 1
+        failed = [o for o in self.outcomes if not o.ok]
+        if not failed:
+            return 0
+        return 2 if all(o.bad_input for o in failed) else 1
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -249,6 +254,7 @@ def _write(
     except (SourceError, DatabaseError) as exc:
         # Stored in CollectionWatermark and CollectionRun: no credential, even one an API echoed.
         outcome.error = scrub(str(exc), secrets)
+        outcome.bad_input = report.trigger == "file" and isinstance(exc, PayloadError)
         if report.trigger == "api":
             try:
                 store.record_failure(conn, name, outcome.error, run_id=report.run_id, at=at)

@@ -21,7 +21,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         description=(
             "Collect usage and cost into InfrastructureMetric. Sources are enabled by their "
             "credentials in the environment (see docs/collection.md). Exit 0: every source "
-            "ok; 1: a source failed (the others' data is kept); 2: bad configuration."
+            "ok; 1: a source failed (the others' data is kept); 2: bad configuration, or only "
+            "bad FOCUS files failed."
         ),
     )
     parser.add_argument(
