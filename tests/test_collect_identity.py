@@ -104,7 +104,7 @@ def test_one_file_holding_a_day_twice_at_two_granularities_is_refused(
 ) -> None:
     lines = [edge(P18, 24, 2400), *(edge(P18 + timedelta(hours=h), 1, 100) for h in range(24))]
     report = import_files(migrated_db, write(tmp_path / "both.jsonl", lines))
-    assert report.exit_code == 1
+    assert report.exit_code == 2  # a bad file of the user's: a user error
     error = report.outcomes[0].error or ""
     assert "overlapping windows: vercel-billing VERCEL_EDGE_REQUESTS/" in error
     assert "of prj_web 2026-11-18 08:00..2026-11-19 08:00 and 2026-11-18 09:00" in error

@@ -218,7 +218,7 @@ def test_a_broken_gzip_file_fails_its_source_in_one_line(
     monkeypatch.setenv("DATABASE_URL", migrated_db)
     path = tmp_path / "export.jsonl.gz"
     path.write_bytes(content)
-    assert main(["collect", "--focus-file", str(path)]) == 1
+    assert main(["collect", "--focus-file", str(path)]) == 2  # a user error
     out, err = capsys.readouterr()
     assert err == "" and f"{path}: cannot be read" in out and "unexpected" not in out
 
