@@ -8,7 +8,7 @@ from infra.dynamic import young_collections_only
 from infra.errors import run_errors
 from infra.limits import PlanLimits
 from infra.provider import owner_dsn
-from infra.roles import TABLE_PRIVILEGES, DatabaseRoles
+from infra.roles import DatabaseRoles
 from infra.schema import MonitoringSchema
 from jobs.limits.loader import load as load_limits
 
@@ -33,7 +33,7 @@ with run_errors():
         schema=config.schema,
         jobs_role=config.jobs_role,
         jobs_password=config.jobs_password,
-        tables={name: schema.objects[name] for name in TABLE_PRIVILEGES},
+        objects=schema.objects,
     )
 
 pulumi.export("schema", config.schema)

@@ -3,12 +3,14 @@
 The owner is the role Pulumi connects as (``databaseUrl`` / ``DATABASE_URL``): it runs the
 migrations and owns every object. The jobs connect as a login role of their own (stack
 config ``jobsRole``, password ``jobsPassword``, a secret) that may do exactly what the
-jobs' statements need and nothing else: no DDL, no DELETE, no TRUNCATE, no writes to
-``InfrastructureLimit``, UPDATE only of the columns the jobs set. If its credential leaks
-from CI, it cannot drop anything or change a row's identity. See docs/security.md.
+jobs' statements need and nothing else: no DDL, no DELETE, no TRUNCATE, no temporary
+objects, no writes to ``InfrastructureLimit``, UPDATE only of the columns the jobs set,
+metric rows only through the function ``merge_metrics``. If its credential leaks from CI,
+it cannot drop anything, delete a metric or change a row's identity. See docs/security.md.
 
-Every grant names its table and depends on that table's ``SqlObject``; it is also replaced
-with it, so a table rebuilt by a migration gets its grants back in the same ``pulumi up``.
+Every grant names its table or function and depends on that object's ``SqlObject``; it is
+also replaced with it, so an object rebuilt by a migration gets its grants back in the same
+``pulumi up``.
 """
 
 from __future__ import annotations
@@ -26,10 +28,9 @@ COMPONENT_TYPE = "infra-monitoring:postgres:DatabaseRoles"
 # Per table, what the jobs' statements need (sql/queries/*.sql; docs/security.md lists them).
 # UPDATE is granted on columns (UPDATE_COLUMNS below), never here, for the tables listed there.
 TABLE_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
-    # collect merge_stage: INSERT … ON CONFLICT DO UPDATE … WHERE reads the row, RETURNING
-    # reads the result; replace_overlaps deletes rows a window of another granularity or
-    # time zone supersedes; recommend and limits diff read the series.
-    "InfrastructureMetric": ("SELECT", "INSERT", "DELETE"),
+    # recommend, report, backtest and limits diff read the series; collect writes them only
+    # through merge_metrics (FUNCTION_PRIVILEGES).
+    "InfrastructureMetric": ("SELECT",),
     # collect: watermarks (read), record_success / record_failure (upserts).
     "CollectionWatermark": ("SELECT", "INSERT"),
     # collect record_run: runs are history, inserted once, never read back or rewritten.
@@ -48,11 +49,9 @@ TABLE_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
     "PlanPurchase": ("SELECT", "INSERT"),
 }
 # The columns the jobs' UPDATEs (and ON CONFLICT DO UPDATE) set, per table: never a row's
-# identity (its natural key), id or createdAt. Without table-level UPDATE the role cannot
-# LOCK a table in SHARE mode or stronger either (ACCESS EXCLUSIVE included).
+# identity (its natural key), id or createdAt. Without table-level UPDATE (or DELETE) the
+# role cannot LOCK a table in SHARE mode or stronger either (ACCESS EXCLUSIVE included).
 UPDATE_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    # collect merge_stage: a window re-published with other numbers.
-    "InfrastructureMetric": ("value", "unit", "windowEnd", "metadata", "updatedAt"),
     # collect record_success / record_failure.
     "CollectionWatermark": (
         "collectedThrough",
@@ -125,8 +124,16 @@ UPDATE_COLUMNS: Mapping[str, tuple[str, ...]] = {
     # collect upsert_purchase: a purchase line imported again.
     "PlanPurchase": ("periodEnd", "billedCost", "effectiveCost", "source", "updatedAt"),
 }
-# CONNECT to log in; TEMPORARY for collect's staging table (CREATE TEMP TABLE collect_stage).
-DATABASE_PRIVILEGES = ("CONNECT", "TEMPORARY")
+# Per function, what the jobs call. merge_metrics is SECURITY DEFINER (it runs as the
+# owner): collect's one way to write InfrastructureMetric, replacing overlapped rows only
+# with the rows that overlap them (sql/deploy/merge_metrics.sql).
+FUNCTION_PRIVILEGES: Mapping[str, tuple[str, ...]] = {"merge_metrics": ("EXECUTE",)}
+# CONNECT to log in; no TEMPORARY: nothing the jobs run creates a temporary object.
+DATABASE_PRIVILEGES = ("CONNECT",)
+# What every role (PUBLIC) keeps on the database. PostgreSQL gives PUBLIC CONNECT and
+# TEMPORARY on a new database; the jobs role would hold TEMPORARY through it, so PUBLIC's is
+# revoked too. Kept on destroy: deleting the grant would revoke PUBLIC's CONNECT as well.
+PUBLIC_DATABASE_PRIVILEGES = ("CONNECT",)
 SCHEMA_PRIVILEGES = ("USAGE",)
 # One collect, recommend or report at a time uses one connection each; a leaked credential
 # cannot take more than these from the server's max_connections.
@@ -146,7 +153,7 @@ class DatabaseRoles(pulumi.ComponentResource):
         schema: str,
         jobs_role: str,
         jobs_password: pulumi.Output[str],
-        tables: Mapping[str, pulumi.Resource],
+        objects: Mapping[str, pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
@@ -189,6 +196,16 @@ class DatabaseRoles(pulumi.ComponentResource):
                 privileges=list(DATABASE_PRIVILEGES),
                 opts=child,
             ),
+            "public-database": postgresql.Grant(
+                f"{name}-public-database",
+                database=database,
+                role="public",
+                object_type="database",
+                privileges=list(PUBLIC_DATABASE_PRIVILEGES),
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(retain_on_delete=True)
+                ),
+            ),
             "schema": postgresql.Grant(
                 f"{name}-jobs-schema",
                 database=database,
@@ -200,27 +217,31 @@ class DatabaseRoles(pulumi.ComponentResource):
             ),
         }
 
-        def table_grant(suffix: str, table: str, **grant: Any) -> postgresql.Grant:
-            """A grant on one table: waits for it and is replaced with it."""
-            on = [tables[table]]
+        def object_grant(suffix: str, target: str, **grant: Any) -> postgresql.Grant:
+            """A grant on one table or function: waits for it and is replaced with it."""
+            on = [objects[target]]
             follows = pulumi.ResourceOptions(depends_on=on, replace_with=on)
             return postgresql.Grant(
-                f"{name}-jobs-{table}{suffix}",
+                f"{name}-jobs-{target}{suffix}",
                 database=database,
                 schema=schema,
                 role=role,
-                objects=[table],
+                objects=[target],
                 opts=pulumi.ResourceOptions.merge(child, follows),
                 **grant,
             )
 
         for table, privileges in TABLE_PRIVILEGES.items():
-            self.grants[table] = table_grant(
+            self.grants[table] = object_grant(
                 "", table, object_type="table", privileges=list(privileges)
             )
         for table, columns in UPDATE_COLUMNS.items():
-            self.grants[f"{table}-update"] = table_grant(
+            self.grants[f"{table}-update"] = object_grant(
                 "-update", table, object_type="column", columns=list(columns), privileges=["UPDATE"]
+            )
+        for function, privileges in FUNCTION_PRIVILEGES.items():
+            self.grants[function] = object_grant(
+                "", function, object_type="function", privileges=list(privileges)
             )
         self.future_tables = postgresql.DefaultPrivileges(
             f"{name}-jobs-future-tables",
@@ -231,7 +252,7 @@ class DatabaseRoles(pulumi.ComponentResource):
             object_type="table",
             privileges=list(FUTURE_TABLE_PRIVILEGES),
             opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=list(tables.values()))
+                child, pulumi.ResourceOptions(depends_on=list(objects.values()))
             ),
         )
         self.register_outputs({"jobsRole": role})

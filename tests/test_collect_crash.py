@@ -37,14 +37,14 @@ def collect_process(env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def wait_for_blocked_insert(dsn: str, process: subprocess.Popen[str]) -> None:
-    """Until the job's write into InfrastructureMetric waits on our table lock."""
+    """Until the job's write into InfrastructureMetric (merge_metrics) waits on our table lock."""
     deadline = time.monotonic() + 60
     with psycopg.connect(dsn, autocommit=True) as conn:
         while time.monotonic() < deadline and process.poll() is None:
             row = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
                 "'infra-monitoring' AND wait_event_type = 'Lock' "
-                "AND query LIKE '%%\"InfrastructureMetric\"%%'"
+                "AND query LIKE '%%merge_metrics(%%'"
             ).fetchone()
             if row and row[0]:
                 return

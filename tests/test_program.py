@@ -12,7 +12,7 @@ import pytest
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from infra.provider import SqlObjectProvider
-from infra.roles import TABLE_PRIVILEGES, UPDATE_COLUMNS
+from infra.roles import FUNCTION_PRIVILEGES, TABLE_PRIVILEGES, UPDATE_COLUMNS
 from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
 from jobs.schema.plan import SCHEMA_PLAN
@@ -55,9 +55,11 @@ def test_objects_depend_on_each_other_in_the_seed_order(monkeypatch: pytest.Monk
     assert list(objects[0].dependencies) == []
     for before, after in itertools.pairwise(objects):
         assert list(after.dependencies) == [monitor.urns[before.name]], after.name
-    # Destroy walks dependencies backwards: the tables added since (assessments, the
-    # collection job's), then exactly the seed's rollback order.
+    # Destroy walks dependencies backwards: the functions (and the trigger), the tables added
+    # since (assessments, the collection job's), then exactly the seed's rollback order.
     assert [r.name for r in reversed(objects)] == [
+        "guard_review_history",
+        "merge_metrics",
         "PlanPurchase",
         "NotificationLog",
         "UsageAssessment",
@@ -84,10 +86,11 @@ def test_no_credential_reaches_any_input(monkeypatch: pytest.MonkeyPatch) -> Non
 
     run_program(Recording(), {"databaseUrl": SECRET_DSN}, secret_keys=("databaseUrl",))
     # The schema and its component, then every limit row, their component and the prune,
-    # then the roles: component, provider, role, database and schema grants, one grant per
-    # table and one per table's updatable columns, default privileges.
+    # then the roles: component, provider, role, the jobs' and PUBLIC's database grants, the
+    # schema grant, one grant per table, per table's updatable columns and per function,
+    # default privileges.
     limit_rows = len(load_limits(DEFAULT_LIMITS_FILE).rows())
-    roles = 6 + len(TABLE_PRIVILEGES) + len(UPDATE_COLUMNS)
+    roles = 7 + len(TABLE_PRIVILEGES) + len(UPDATE_COLUMNS) + len(FUNCTION_PRIVILEGES)
     assert len(inputs) == len(SCHEMA_PLAN) + 1 + limit_rows + 2 + roles
     for props in inputs:
         provider = props.pop("__provider", None)

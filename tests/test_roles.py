@@ -17,13 +17,13 @@ import pulumi
 import pytest
 from psycopg import sql
 
-from infra.roles import TABLE_PRIVILEGES, UPDATE_COLUMNS
+from infra.roles import FUNCTION_PRIVILEGES, TABLE_PRIVILEGES, UPDATE_COLUMNS
 from jobs.cli import main
 from jobs.db import connect
 from jobs.limits import store as limits_store
 from jobs.limits.loader import load as load_limits
 from jobs.paths import DEFAULT_LIMITS_FILE
-from jobs.schema.plan import TABLE_NAMES
+from jobs.schema.plan import FUNCTION_NAMES, TABLE_NAMES
 from tests.support.fake_apis import FakeApis
 from tests.support.fake_receivers import FakeReceivers
 from tests.support.faults import with_statement_timeout
@@ -85,7 +85,7 @@ def test_each_table_gets_exactly_the_privileges_its_jobs_need() -> None:
         g["objects"][0]: g["privileges"] for g in grants.values() if g["objectType"] == "table"
     }
     assert tables == {
-        "InfrastructureMetric": ["SELECT", "INSERT", "DELETE"],
+        "InfrastructureMetric": ["SELECT"],
         "CollectionWatermark": ["SELECT", "INSERT"],
         "CollectionRun": ["INSERT"],
         "UsageAssessment": ["SELECT", "INSERT"],
@@ -102,17 +102,25 @@ def test_each_table_gets_exactly_the_privileges_its_jobs_need() -> None:
     }
     assert columns == {t: (["UPDATE"], list(c)) for t, c in UPDATE_COLUMNS.items()}
     assert not any("UPDATE" in p for p in tables.values())  # UPDATE only ever by column
+    functions = {
+        g["objects"][0]: g["privileges"] for g in grants.values() if g["objectType"] == "function"
+    }
+    assert functions == {"merge_metrics": ["EXECUTE"]}
+    assert set(functions) <= set(FUNCTION_NAMES)
+    public = grants.pop("roles-public-database")
+    assert (public["role"], public["objectType"], public["privileges"]) == (
+        "public",
+        "database",
+        ["CONNECT"],  # PostgreSQL's default for PUBLIC holds TEMPORARY too
+    )
     for grant in grants.values():
         assert grant["database"] == "monitoring" and grant["role"] == "monitoring_jobs"
-        # DELETE only where a job deletes: metric rows replaced by another granularity.
-        never = {"TRUNCATE", "CREATE", "REFERENCES", "TRIGGER"}
-        if grant.get("objects") != ["InfrastructureMetric"]:
-            never.add("DELETE")
+        never = {"TRUNCATE", "CREATE", "REFERENCES", "TRIGGER", "DELETE", "TEMPORARY"}
         assert not never & set(grant["privileges"])
         assert "withGrantOption" not in grant
-        if grant["objectType"] in ("table", "column"):
+        if grant["objectType"] in ("table", "column", "function"):
             assert grant["schema"] == "public" and len(grant["objects"]) == 1
-    assert grants["roles-jobs-database"]["privileges"] == ["CONNECT", "TEMPORARY"]
+    assert grants["roles-jobs-database"]["privileges"] == ["CONNECT"]
     schema_grant = grants["roles-jobs-schema"]
     assert (schema_grant["objectType"], schema_grant["privileges"]) == ("schema", ["USAGE"])
     future = one(declared(), DEFAULT_PRIVILEGES).inputs
@@ -139,11 +147,17 @@ def test_table_grants_follow_their_tables() -> None:
     (role,) = monitor.registered(ROLE)
     for request in monitor.registered(GRANT):
         assert request.provider == provider_ref
+        if request.name == "roles-public-database":
+            # PUBLIC's grant waits for no role, and is kept on destroy (deleting it would
+            # revoke PUBLIC's CONNECT as well).
+            assert request.retainOnDelete
+            continue
+        assert not request.retainOnDelete
         assert monitor.urns[role.name] in request.dependencies
-        table = request.name.removeprefix("roles-jobs-").removesuffix("-update")
-        if table in TABLE_PRIVILEGES:
-            assert monitor.urns[table] in request.dependencies
-            assert list(request.replace_with) == [monitor.urns[table]]
+        target = request.name.removeprefix("roles-jobs-").removesuffix("-update")
+        if target in (*TABLE_PRIVILEGES, *FUNCTION_PRIVILEGES):
+            assert monitor.urns[target] in request.dependencies
+            assert list(request.replace_with) == [monitor.urns[target]]
     (future,) = monitor.registered(DEFAULT_PRIVILEGES)
     assert {monitor.urns[t] for t in TABLE_PRIVILEGES} <= set(future.dependencies)
     assert role.provider == provider_ref
@@ -271,8 +285,15 @@ FORBIDDEN = {
     "create table": "CREATE TABLE public.intruder (x int)",
     "create schema": "CREATE SCHEMA intruder",
     **{f"truncate {t}": f'TRUNCATE "{t}"' for t in TABLE_NAMES},
-    # collect may delete metric rows another granularity replaces (replace_overlaps).
-    **{f"delete {t}": f'DELETE FROM "{t}"' for t in TABLE_NAMES if t != "InfrastructureMetric"},
+    **{f"delete {t}": f'DELETE FROM "{t}"' for t in TABLE_NAMES},
+    # Metric rows are written only through merge_metrics (SECURITY DEFINER).
+    "insert a metric": """INSERT INTO "InfrastructureMetric" (service, "metricType", value,
+        unit, "timestamp", "windowEnd", source) VALUES ('VERCEL_BLOB', 'STORAGE_MB', 1, 'MB',
+        '2026-01-01', '2026-01-02', 'forged')""",
+    "change a metric value": """UPDATE "InfrastructureMetric" SET value = value""",
+    "temporary table": "CREATE TEMP TABLE scratch (x int)",
+    "temporary function": "CREATE FUNCTION pg_temp.f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    "call the review guard": "SELECT guard_review_history()",
     "insert limit": """INSERT INTO "InfrastructureLimit" (service, "metricType", plan,
         "limitValue", unit) VALUES ('VERCEL_BLOB', 'STORAGE_MB', 'evil', 1, 'MB')""",
     "update limit": """UPDATE "InfrastructureLimit" SET "limitValue" = 1e12""",
@@ -288,12 +309,10 @@ FORBIDDEN = {
     "re-id advice": """UPDATE "UpgradeRecommendation" SET id = 'forged'""",
     "extend advice": """UPDATE "UpgradeRecommendation" SET "expiresAt" = '2999-01-01'""",
     "rewrite runs": """UPDATE "CollectionRun" SET status = 'ok'""",
-    # Without table-level UPDATE or DELETE, no lock stronger than ROW EXCLUSIVE (the metrics
-    # table, which collect deletes from, is the exception: ALLOWED).
+    # Without table-level UPDATE or DELETE, no lock stronger than ROW EXCLUSIVE.
     **{
         f"lock {t} {mode}": f'LOCK TABLE "{t}" IN {mode} MODE'
         for t in TABLE_NAMES
-        if t != "InfrastructureMetric"
         for mode in ("SHARE", "EXCLUSIVE", "ACCESS EXCLUSIVE")
     },
 }
@@ -313,15 +332,10 @@ def test_the_jobs_role_is_refused_ddl_deletes_truncates_and_limit_writes(
 
 ALLOWED = {
     # what docs/security.md says remains possible for the jobs role
-    "change a metric value": """UPDATE "InfrastructureMetric" SET value = value""",
-    "delete metric rows": """DELETE FROM "InfrastructureMetric" WHERE false""",
-    "lock the metrics table": 'LOCK TABLE "InfrastructureMetric" IN ACCESS EXCLUSIVE MODE',
-    "rewrite review history": """UPDATE "UpgradeRecommendation"
-        SET "reviewHistory" = '[]', status = 'PENDING'""",
+    "write metric windows": """SELECT * FROM merge_metrics('{VERCEL_BLOB}', '{STORAGE_MB}',
+        '{1}', '{MB}', '{2026-01-01}', '{2026-01-02}', '{forged}', '{""}', '{"{}"}')""",
     "lock rows": 'SELECT id FROM "UpgradeRecommendation" FOR UPDATE',
-    "row exclusive lock": 'LOCK TABLE "InfrastructureMetric" IN ROW EXCLUSIVE MODE',
-    "temporary table": "CREATE TEMP TABLE scratch (x int)",
-    "temporary function": "CREATE FUNCTION pg_temp.f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    "row exclusive lock": 'LOCK TABLE "UpgradeRecommendation" IN ROW EXCLUSIVE MODE',
     "own password": "ALTER ROLE CURRENT_USER PASSWORD 'changed-by-a-thief'",
     "own session defaults": "ALTER ROLE CURRENT_USER SET work_mem = '64kB'",
     "advisory lock": "SELECT pg_advisory_lock(1)",
@@ -339,6 +353,32 @@ def test_what_the_jobs_role_may_still_do_is_what_the_docs_say(
     with psycopg.connect(roles_db.jobs_dsn) as conn:
         conn.execute(statement)
         conn.rollback()  # nothing kept; ALTER ROLE is transactional too
+
+
+def test_merge_metrics_runs_as_the_owner_on_a_fixed_search_path(roles_db: RoleDatabase) -> None:
+    """The one function the jobs role writes metrics through: SECURITY DEFINER, its
+    search_path pinned (pg_temp last), executable by the jobs role but not by PUBLIC."""
+    with psycopg.connect(roles_db.owner_dsn) as conn:
+        row = conn.execute(
+            """SELECT p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner),
+                      EXISTS (SELECT 1 FROM aclexplode(p.proacl) a
+                              WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')
+               FROM pg_proc p WHERE p.proname = 'merge_metrics'"""
+        ).fetchone()
+    assert row == (True, ["search_path=public, pg_temp"], roles_db.owner, False)
+    with psycopg.connect(roles_db.jobs_dsn) as conn:
+        written = conn.execute(ALLOWED["write metric windows"]).fetchone()
+        assert written == (1, 0, 0)
+        stored = conn.execute(
+            """SELECT source, value FROM "InfrastructureMetric" WHERE source = 'forged'"""
+        ).fetchall()
+        assert stored == [("forged", 1.0)]
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match="differ in length"):
+            conn.execute(
+                """SELECT * FROM merge_metrics('{VERCEL_BLOB,VERCEL_BLOB}', '{STORAGE_MB}',
+                '{1}', '{MB}', '{2026-01-01}', '{2026-01-02}', '{forged}', '{""}', '{"{}"}')"""
+            )
+        conn.rollback()
 
 
 def test_tables_the_owner_adds_later_are_readable_but_not_writable(roles_db: RoleDatabase) -> None:

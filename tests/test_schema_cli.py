@@ -88,7 +88,9 @@ def test_down_archives_tables_with_rows(capsys: pytest.CaptureFixture[str], db_e
     code, out, _ = run(capsys, "schema", "down")
     assert code == 0
     lines = out.splitlines()
-    assert lines[:6] == [
+    assert lines[:8] == [
+        'function public."guard_review_history" dropped',
+        'function public."merge_metrics" dropped',
         'table public."PlanPurchase" dropped',
         'table public."NotificationLog" dropped',
         'table public."UsageAssessment" dropped',
@@ -96,7 +98,7 @@ def test_down_archives_tables_with_rows(capsys: pytest.CaptureFixture[str], db_e
         'table public."CollectionWatermark" dropped',
         'table public."UpgradeRecommendation" dropped',
     ]
-    assert lines[6].startswith(
+    assert lines[8].startswith(
         'table public."InfrastructureLimit" holds 1 rows: moved to schema infra_archive_'
     )
     assert lines[-1].startswith(

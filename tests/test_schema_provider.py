@@ -73,7 +73,7 @@ def execute(dsn: str, statement: str, *params: Any) -> None:
 
 
 def objects_in(dsn: str, schema: str) -> set[str]:
-    """Names of every table and enum in ``schema``."""
+    """Names of every table, enum and function in ``schema``."""
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(
             """
@@ -82,6 +82,9 @@ def objects_in(dsn: str, schema: str) -> set[str]:
             UNION
             SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
             WHERE n.nspname = %(s)s AND t.typtype = 'e'
+            UNION
+            SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = %(s)s
             """,
             {"s": schema},
         ).fetchall()
@@ -335,7 +338,7 @@ def test_check_rejects_missing_inputs(serve: Serve, empty_db: str) -> None:
     bad["kind"] = "view"
     _, failures = served.check({}, bad)
     assert ("deploySql", "deploySql must be a non-empty string") in failures
-    assert ("kind", "kind must be one of enum, table") in failures
+    assert ("kind", "kind must be one of enum, table, function") in failures
 
 
 def test_unreachable_database_is_one_clear_error(serve: Serve) -> None:

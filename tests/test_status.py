@@ -86,7 +86,7 @@ def test_a_healthy_deployment_exits_0_and_says_what_it_checked(
     assert code == 0, lines
     assert lines[0].endswith(": healthy")
     assert failures(lines) == []
-    assert "ok    schema: 12 of 12 objects exist and match sql/" in lines
+    assert "ok    schema: 14 of 14 objects exist and match sql/" in lines
     limits_line = next(line for line in lines if line.startswith("ok    limits:"))
     assert "41 rows in InfrastructureLimit for 6 plans" in limits_line
     assert "vercel-hobby 17" in limits_line and limits_line.endswith("matching limits.yaml")
@@ -114,7 +114,7 @@ def test_a_missing_index_fails_naming_the_index(
         "sql/deploy/InfrastructureMetric.sql: add index InfrastructureMetric_timestamp_idx "
         'USING btree ("timestamp")'
     ]
-    assert "ok    schema: 11 of 12 objects exist and match sql/" in lines
+    assert "ok    schema: 13 of 14 objects exist and match sql/" in lines
 
 
 def test_a_changed_column_type_fails_naming_both_types(

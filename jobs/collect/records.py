@@ -55,9 +55,9 @@ class MetricRow:
         """The natural key of InfrastructureMetric."""
         return (*self.series, self.start)
 
-    def copy_values(self) -> tuple[object, ...]:
-        """The row for COPY (service, metricType, value, unit, timestamp, windowEnd, source,
-        project, metadata)."""
+    def column_values(self) -> tuple[object, ...]:
+        """The row as merge_metrics takes it (service, metricType, value, unit, timestamp,
+        windowEnd, source, project, metadata as JSON text)."""
         return (
             self.service,
             self.metric_type,

@@ -1,14 +1,16 @@
 """Where collected rows go: bulk upserts into InfrastructureMetric, watermarks, run history.
 
-Each source's rows are written in one transaction: COPY into a temporary table, then one
-``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE`` that inserts new windows, updates
-changed ones and leaves identical ones alone, so the counts say what really changed.
+Each source's rows are written in one transaction by one call of the database function
+``merge_metrics`` (sql/deploy/merge_metrics.sql): the rows go as one array per column, and
+the function replaces what other windows of the same usage overlap, inserts new windows,
+updates changed ones and leaves identical ones alone, so the counts say what really
+changed. The jobs role may call it but not write the table itself (docs/security.md).
 The connection is in autocommit mode: nothing stays open while the sources are fetched.
 
 Nothing here depends on session state, so it works through a transaction-pooling PgBouncer
-(Neon's ``-pooler`` URLs), where each transaction may run on another server connection: the
-staging table lives for one transaction, and the run's lock is a transaction-scoped
-advisory lock held by a transaction of its own (``run_lock``).
+(Neon's ``-pooler`` URLs), where each transaction may run on another server connection:
+the run's lock is a transaction-scoped advisory lock held by a transaction of its own
+(``run_lock``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,18 @@ from jobs.queries import query
 
 LOCK_KEY = "infra-monitoring:collect"
 REQUIRED_TABLES = ("InfrastructureMetric", "CollectionWatermark", "CollectionRun")
+# merge_metrics' parameters, in MetricRow.column_values() order.
+MERGE_COLUMNS = (
+    "services",
+    "metric_types",
+    "values",
+    "units",
+    "starts",
+    "ends",
+    "sources",
+    "projects",
+    "metadata",
+)
 
 
 @dataclass(frozen=True)
@@ -95,15 +109,13 @@ def watermarks(conn: psycopg.Connection) -> dict[str, datetime | None]:
 
 
 def _merge(conn: psycopg.Connection, rows: Sequence[MetricRow]) -> Written:
-    with conn.cursor() as cur:
-        cur.execute(query("collect", "create_stage"))
-        with cur.copy(query("collect", "copy_stage")) as copy:
-            for r in rows:
-                copy.write_row(r.copy_values())
-        gone = cur.execute(query("collect", "replace_overlaps")).fetchone()
-        counts = cur.execute(query("collect", "merge_stage")).fetchone()
-    new, updated = (int(counts[0]), int(counts[1])) if counts else (0, 0)
-    return Written(new, updated, len(rows) - new - updated, int(gone[0]) if gone else 0)
+    # Lists, not tuples: psycopg sends a tuple as a record, a list as an array.
+    columns = [list(c) for c in zip(*(r.column_values() for r in rows), strict=True)]
+    counts = conn.execute(
+        query("collect", "merge_metrics"), dict(zip(MERGE_COLUMNS, columns, strict=True))
+    ).fetchone()
+    new, updated, replaced = (int(c) for c in counts) if counts else (0, 0, 0)
+    return Written(new, updated, len(rows) - new - updated, replaced)
 
 
 def write(

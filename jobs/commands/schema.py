@@ -15,7 +15,7 @@ from jobs.commands.options import shared
 from jobs.schema import migrate
 from jobs.schema.deployed import NOTHING_DEPLOYED, nothing_deployed
 from jobs.schema.plan import SCHEMA_PLAN
-from jobs.schema.shapes import EnumShape, Shape
+from jobs.schema.shapes import EnumShape, FunctionShape, Shape
 
 Runner = Callable[[argparse.Namespace], int]
 
@@ -84,6 +84,9 @@ def _plan(args: argparse.Namespace) -> int:
 def _summary(shape: Shape) -> str:
     if isinstance(shape, EnumShape):
         return f"{len(shape.labels)} values"
+    if isinstance(shape, FunctionShape):
+        definer = ", security definer" if shape.security_definer else ""
+        return f"returns {shape.result}{definer}, {len(shape.triggers)} triggers"
     return (
         f"{len(shape.columns)} columns, {len(shape.constraints)} constraints, "
         f"{len(shape.indexes)} indexes"

@@ -30,6 +30,8 @@ def read_objects(conn: psycopg.Connection, schema: str) -> tuple[DatabaseObject,
         # Enum types then print unqualified, as the models name them.
         conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
         for obj in SCHEMA_PLAN:
+            if obj.kind is ObjectKind.FUNCTION:
+                continue  # Prisma models tables and enums only
             found = catalog.find(conn, schema, obj.name, obj.kind)
             if found is None:
                 raise SchemaError(

@@ -10,7 +10,16 @@ from psycopg.rows import dict_row
 from jobs.errors import SchemaConflict
 from jobs.queries import query
 from jobs.schema.plan import ObjectKind
-from jobs.schema.shapes import Column, Constraint, EnumShape, Index, Shape, TableShape
+from jobs.schema.shapes import (
+    Column,
+    Constraint,
+    EnumShape,
+    FunctionShape,
+    Index,
+    Shape,
+    TableShape,
+    Trigger,
+)
 
 
 def _one(conn: psycopg.Connection, query_name: str, **params: object) -> dict | None:
@@ -35,6 +44,8 @@ def find(conn: psycopg.Connection, schema: str, name: str, kind: ObjectKind) -> 
     Raises SchemaConflict when the name is taken by something of another kind.
     The caller sets ``search_path`` so definitions print the way they compare.
     """
+    if kind is ObjectKind.FUNCTION:
+        return _find_function(conn, schema, name)
     relation = _one(conn, "find_relation", schema=schema, name=name)
     type_row = _one(conn, "find_type", schema=schema, name=name)
     if kind is ObjectKind.ENUM:
@@ -77,6 +88,36 @@ def find(conn: psycopg.Connection, schema: str, name: str, kind: ObjectKind) -> 
                 Index(r["name"], r["is_unique"], r["definition"])
                 for r in _all(conn, "table_indexes", oid=oid)
             ),
+        ),
+    )
+
+
+def _find_function(conn: psycopg.Connection, schema: str, name: str) -> Found | None:
+    rows = _all(conn, "find_functions", schema=schema, name=name)
+    if not rows:
+        return None
+    if len(rows) > 1:
+        raise SchemaConflict(
+            f'cannot manage function "{name}": schema {schema} has {len(rows)} functions of '
+            "that name (overloads); drop the ones sql/ does not define"
+        )
+    row = rows[0]
+    triggers = tuple(
+        Trigger(t["name"], t["definition"]) for t in _all(conn, "function_triggers", oid=row["oid"])
+    )
+    return Found(
+        row["oid"],
+        FunctionShape(
+            arguments=row["arguments"],
+            result=row["result"],
+            language=row["language"],
+            volatility=row["volatility"],
+            security_definer=row["security_definer"],
+            strict=row["strict"],
+            body=row["body"],
+            config=tuple(row["config"]),
+            pins_search_path=row["pins_search_path"],
+            triggers=triggers,
         ),
     )
 

@@ -56,8 +56,10 @@ def archive_schema_name(now: datetime | None = None) -> str:
 
 
 def _search_path(conn: psycopg.Connection, *schemas: str) -> None:
+    # pg_temp last: a function that pins this path (SET search_path FROM CURRENT) then never
+    # resolves a name to a temporary object of its caller.
     conn.execute(
-        sql.SQL("SET LOCAL search_path TO {}").format(
+        sql.SQL("SET LOCAL search_path TO {}, pg_temp").format(
             sql.SQL(", ").join(sql.Identifier(s) for s in schemas)
         )
     )
@@ -143,6 +145,8 @@ def _plan(conn: psycopg.Connection, spec: ObjectSpec, allow_data_loss: bool) -> 
     risky = [c for c in changes if c.action is not Action.IN_PLACE]
     if not risky:
         return MigrationPlan(exists=True, changes=changes)
+    if spec.kind is ObjectKind.FUNCTION:
+        return MigrationPlan(exists=True, changes=changes)  # a function holds no rows
     what = "; ".join(c.description for c in risky)
     if spec.kind is ObjectKind.ENUM:
         users = catalog.type_dependents(conn, found.oid)
@@ -218,6 +222,9 @@ def apply(conn: psycopg.Connection, spec: ObjectSpec, allow_data_loss: bool = Fa
         elif planned.rebuild:
             _run_file(conn, spec.revert_sql, f"sql/revert/{spec.name}.sql")
             _run_file(conn, spec.deploy_sql, f"sql/deploy/{spec.name}.sql")
+        elif spec.kind is ObjectKind.FUNCTION:
+            if planned.changes:  # CREATE OR REPLACE: owner and grants stay
+                _run_file(conn, spec.deploy_sql, f"sql/deploy/{spec.name}.sql")
         else:
             for change in planned.changes:
                 for statement in change.statements:
@@ -278,7 +285,7 @@ def delete(
                     )
                 )
                 return f"{spec.label} holds {rows} rows: moved to schema {archive}"
-        else:
+        elif spec.kind is ObjectKind.ENUM:
             users = catalog.type_dependents(conn, found.oid)
             if users:
                 return _archive_enum(conn, spec, users, archive)

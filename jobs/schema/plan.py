@@ -1,8 +1,8 @@
 """The objects of the monitoring schema, in creation order.
 
-Rollback runs this list backwards: first the objects added after the seed migration,
-then the seed's own rollback order: the three tables (UpgradeRecommendation first), then
-the four enums.
+Rollback runs this list backwards: first the functions (and the triggers that call
+them), then the objects added after the seed migration, then the seed's own rollback
+order: the three tables (UpgradeRecommendation first), then the four enums.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from jobs.paths import SQL_DIR
 class ObjectKind(enum.StrEnum):
     ENUM = "enum"
     TABLE = "table"
+    # A function, with the triggers that call it (created and dropped by the same files).
+    FUNCTION = "function"
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,10 @@ SCHEMA_PLAN: tuple[SchemaObject, ...] = (
     SchemaObject("UsageAssessment", ObjectKind.TABLE),
     SchemaObject("NotificationLog", ObjectKind.TABLE),
     SchemaObject("PlanPurchase", ObjectKind.TABLE),
+    SchemaObject("merge_metrics", ObjectKind.FUNCTION),
+    SchemaObject("guard_review_history", ObjectKind.FUNCTION),
 )
 
 ENUM_NAMES = tuple(o.name for o in SCHEMA_PLAN if o.kind is ObjectKind.ENUM)
 TABLE_NAMES = tuple(o.name for o in SCHEMA_PLAN if o.kind is ObjectKind.TABLE)
+FUNCTION_NAMES = tuple(o.name for o in SCHEMA_PLAN if o.kind is ObjectKind.FUNCTION)

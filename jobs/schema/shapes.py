@@ -2,7 +2,8 @@
 
 Pure: no database access. A shape is what makes two objects "the same": for an enum its
 labels in order; for a table its columns (type, nullability, default), its constraints
-and its indexes, each with the definition PostgreSQL prints for it. Comparing the live
+and its indexes, each with the definition PostgreSQL prints for it; for a function its
+signature, body and settings, and the triggers that call it. Comparing the live
 object with the one the deploy file builds tells whether to adopt, what to alter in
 place, and what would lose data.
 """
@@ -77,13 +78,66 @@ class TableShape:
         }
 
 
-Shape = EnumShape | TableShape
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    definition: str  # CREATE TRIGGER … as pg_get_triggerdef prints it
+
+
+@dataclass(frozen=True)
+class FunctionShape:
+    """A function as its definition decides its behaviour, and the triggers that call it.
+
+    ``config`` holds its SET clauses but search_path, whose value names the schema it was
+    created in; ``pins_search_path`` says one is set."""
+
+    arguments: str
+    result: str
+    language: str
+    volatility: str
+    security_definer: bool
+    strict: bool
+    body: str
+    config: tuple[str, ...] = ()
+    pins_search_path: bool = False
+    triggers: tuple[Trigger, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "function",
+            "arguments": self.arguments,
+            "result": self.result,
+            "language": self.language,
+            "volatility": self.volatility,
+            "securityDefiner": self.security_definer,
+            "strict": self.strict,
+            "body": self.body,
+            "config": list(self.config),
+            "pinsSearchPath": self.pins_search_path,
+            "triggers": [{"name": t.name, "definition": t.definition} for t in self.triggers],
+        }
+
+
+Shape = EnumShape | TableShape | FunctionShape
 
 
 def shape_from_json(data: Mapping[str, Any]) -> Shape:
     """Inverse of ``to_json``; tolerant of the engine dropping ``None`` values."""
     if data.get("kind") == "enum":
         return EnumShape(tuple(data.get("labels") or ()))
+    if data.get("kind") == "function":
+        return FunctionShape(
+            arguments=str(data.get("arguments") or ""),
+            result=str(data.get("result") or ""),
+            language=str(data.get("language") or ""),
+            volatility=str(data.get("volatility") or ""),
+            security_definer=bool(data.get("securityDefiner")),
+            strict=bool(data.get("strict")),
+            body=str(data.get("body") or ""),
+            config=tuple(data.get("config") or ()),
+            pins_search_path=bool(data.get("pinsSearchPath")),
+            triggers=tuple(Trigger(t["name"], t["definition"]) for t in data.get("triggers") or ()),
+        )
     return TableShape(
         columns=tuple(
             Column(c["name"], c["type"], bool(c.get("notNull")), c.get("default"))
@@ -277,13 +331,42 @@ def _diff_column(table: str, alter: sql.Composable, have: Column, want: Column) 
     return changes
 
 
+def diff_function(name: str, live: FunctionShape, desired: FunctionShape) -> list[Change]:
+    """A function holds no data: a new body, setting or trigger is its deploy file run again
+    (CREATE OR REPLACE keeps its owner and grants); new arguments or a new result type need
+    it dropped and created (its grants are then given again by pulumi up)."""
+    if live == desired:
+        return []
+    if (live.arguments, live.result) != (desired.arguments, desired.result):
+        return [
+            Change(
+                f'function "{name}" changes its signature to ({desired.arguments}) '
+                f"returns {desired.result}",
+                Action.REBUILD,
+            )
+        ]
+    what = [
+        label
+        for label, changed in (
+            ("body", live.body != desired.body),
+            ("triggers", live.triggers != desired.triggers),
+        )
+        if changed
+    ] or ["settings"]
+    return [Change(f'function "{name}": replace its {" and ".join(what)}', Action.IN_PLACE)]
+
+
 def diff_shapes(name: str, live: Shape, desired: Shape) -> list[Change]:
     if isinstance(live, EnumShape) and isinstance(desired, EnumShape):
         return diff_enum(name, live, desired)
     if isinstance(live, TableShape) and isinstance(desired, TableShape):
         return diff_table(name, live, desired)
+    if isinstance(live, FunctionShape) and isinstance(desired, FunctionShape):
+        return diff_function(name, live, desired)
     return [Change(f'"{name}" is a {_kind(live)}, expected a {_kind(desired)}', Action.REBUILD)]
 
 
 def _kind(shape: Shape) -> str:
+    if isinstance(shape, FunctionShape):
+        return "function"
     return "enum" if isinstance(shape, EnumShape) else "table"

@@ -59,3 +59,38 @@ ORDER BY 1, 2, 3;
 
 -- name: schema_exists
 SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %(schema)s);
+
+-- name: find_functions
+-- The functions (prokind 'f') with this name in this schema; more than one is an overload.
+-- "config" leaves out search_path: the deploy files pin it to the schema they run in
+-- (SET search_path FROM CURRENT), which differs between the scratch schema a shape is
+-- computed in and the real one; "pins_search_path" says it is pinned.
+SELECT p.oid,
+       pg_get_function_arguments(p.oid) AS arguments,
+       pg_get_function_result(p.oid) AS result,
+       l.lanname AS language,
+       p.provolatile::text AS volatility,
+       p.prosecdef AS security_definer,
+       p.proisstrict AS strict,
+       p.prosrc AS body,
+       coalesce(
+           array(SELECT c FROM unnest(p.proconfig) AS c
+                 WHERE c NOT LIKE 'search_path=%%' ORDER BY c),
+           '{}'
+       ) AS config,
+       coalesce(
+           EXISTS (SELECT 1 FROM unnest(p.proconfig) AS c WHERE c LIKE 'search_path=%%'),
+           false
+       ) AS pins_search_path
+FROM pg_proc p
+JOIN pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_language l ON l.oid = p.prolang
+WHERE n.nspname = %(schema)s AND p.proname = %(name)s AND p.prokind = 'f'
+ORDER BY p.oid;
+
+-- name: function_triggers
+-- The triggers (in any schema) that call this function, as CREATE TRIGGER statements.
+SELECT t.tgname AS name, pg_get_triggerdef(t.oid) AS definition
+FROM pg_trigger t
+WHERE t.tgfoid = %(oid)s AND NOT t.tgisinternal
+ORDER BY t.tgname;

@@ -1,64 +1,13 @@
--- The collection job: staged bulk upserts, watermarks, run history.
+-- The collection job: bulk upserts (through merge_metrics), watermarks, run history.
 
--- name: create_stage
--- Rows of one source's transaction are COPied here first, then merged in one statement.
--- Created in that transaction and dropped at its end: behind a transaction pooler the next
--- transaction may run on another server connection, so nothing may outlive a transaction.
-CREATE TEMP TABLE collect_stage (
-    service      TEXT NOT NULL,
-    "metricType" TEXT NOT NULL,
-    value        DOUBLE PRECISION NOT NULL,
-    unit         TEXT NOT NULL,
-    "timestamp"  TIMESTAMP(3) NOT NULL,
-    "windowEnd"  TIMESTAMP(3) NOT NULL,
-    source       TEXT NOT NULL,
-    project      TEXT NOT NULL,
-    metadata     JSONB NOT NULL
-) ON COMMIT DROP;
-
--- name: copy_stage
-COPY collect_stage
-    (service, "metricType", value, unit, "timestamp", "windowEnd", source, project, metadata)
-FROM STDIN;
-
--- name: replace_overlaps
--- The same usage exported at another granularity (hourly, then daily) or aligned to another
--- time zone covers the same time with other windows: the newest data wins, and the rows it
--- overlaps (same series, another window) go, so nothing is counted twice.
-WITH gone AS (
-    DELETE FROM "InfrastructureMetric" AS m
-    USING collect_stage AS s
-    WHERE m.service = s.service::"InfrastructureService"
-      AND m."metricType" = s."metricType"::"MetricType"
-      AND m.source = s.source AND m.project = s.project
-      AND m."timestamp" < s."windowEnd" AND m."windowEnd" > s."timestamp"
-      AND m."timestamp" <> s."timestamp"
-    RETURNING m.id
-)
-SELECT count(*) FROM gone;
-
--- name: merge_stage
--- Insert new windows, update changed ones, leave identical ones alone (so they are counted
--- as unchanged and keep their updatedAt). xmax = 0 marks a row this statement inserted.
-WITH written AS (
-    INSERT INTO "InfrastructureMetric" AS m
-        (service, "metricType", value, unit, "timestamp", "windowEnd", source, project, metadata)
-    SELECT service::"InfrastructureService", "metricType"::"MetricType", value, unit,
-           "timestamp", "windowEnd", source, project, metadata
-    FROM collect_stage
-    ON CONFLICT (service, "metricType", source, project, "timestamp") DO UPDATE
-    SET value = EXCLUDED.value,
-        unit = EXCLUDED.unit,
-        "windowEnd" = EXCLUDED."windowEnd",
-        metadata = EXCLUDED.metadata,
-        "updatedAt" = timezone('UTC', now())
-    WHERE (m.value, m.unit, m."windowEnd", m.metadata)
-          IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.unit, EXCLUDED."windowEnd", EXCLUDED.metadata)
-    RETURNING (m.xmax = 0) AS inserted
-)
-SELECT count(*) FILTER (WHERE inserted) AS new,
-       count(*) FILTER (WHERE NOT inserted) AS updated
-FROM written;
+-- name: merge_metrics
+-- One source's rows, one array per column (sql/deploy/merge_metrics.sql).
+SELECT new_rows, updated_rows, replaced_rows
+FROM merge_metrics(
+    %(services)s::text[], %(metric_types)s::text[], %(values)s::double precision[],
+    %(units)s::text[], %(starts)s::timestamp[], %(ends)s::timestamp[], %(sources)s::text[],
+    %(projects)s::text[], %(metadata)s::text[]::jsonb[]
+);
 
 -- name: missing_tables
 -- Which of the tables the job needs do not exist on the search_path.

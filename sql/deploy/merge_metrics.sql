@@ -1,0 +1,88 @@
+-- Deploy function merge_metrics: the one way the jobs write "InfrastructureMetric".
+-- One row per array index: the arrays are its columns, sent as parameters (no temporary
+-- table, so the jobs role needs no TEMPORARY). In one call it
+--   1. deletes the rows the given windows overlap in the same series (service, metric
+--      type, source, project) with another start: the same usage exported at another
+--      granularity or aligned to another time zone, so nothing is counted twice;
+--   2. inserts new windows and updates changed ones; identical rows are left alone (they
+--      keep their "updatedAt" and count as unchanged).
+-- It returns how many rows were new, updated and replaced.
+-- SECURITY DEFINER: it runs as its owner, so the jobs role gets EXECUTE on it instead of
+-- INSERT, UPDATE and DELETE on the table (and with them the right to LOCK the table in
+-- any mode); it can only write rows, never delete one without writing what replaces it.
+-- Its search_path is the schema it is created in, then pg_temp, fixed at creation.
+-- Requires: InfrastructureService, MetricType, InfrastructureMetric.
+CREATE OR REPLACE FUNCTION merge_metrics(
+    p_services     text[],
+    p_metric_types text[],
+    p_values       double precision[],
+    p_units        text[],
+    p_starts       timestamp without time zone[],
+    p_ends         timestamp without time zone[],
+    p_sources      text[],
+    p_projects     text[],
+    p_metadata     jsonb[]
+) RETURNS TABLE (new_rows bigint, updated_rows bigint, replaced_rows bigint)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path FROM CURRENT
+AS $$
+BEGIN
+    IF (
+        SELECT count(DISTINCT coalesce(n, 0)) FROM unnest(ARRAY[
+            cardinality(p_services), cardinality(p_metric_types), cardinality(p_values),
+            cardinality(p_units), cardinality(p_starts), cardinality(p_ends),
+            cardinality(p_sources), cardinality(p_projects), cardinality(p_metadata)
+        ]) AS n
+    ) > 1 THEN
+        RAISE EXCEPTION 'merge_metrics: the column arrays differ in length'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    WITH stage AS (
+        SELECT * FROM unnest(p_services, p_metric_types, p_starts, p_ends, p_sources, p_projects)
+            AS s(service, metric_type, starts, ends, source, project)
+    ), gone AS (
+        DELETE FROM "InfrastructureMetric" AS m
+        USING stage AS s
+        WHERE m.service = s.service::"InfrastructureService"
+          AND m."metricType" = s.metric_type::"MetricType"
+          AND m.source = s.source AND m.project = s.project
+          AND m."timestamp" < s.ends AND m."windowEnd" > s.starts
+          AND m."timestamp" <> s.starts
+        RETURNING m.id
+    )
+    SELECT count(*) INTO replaced_rows FROM gone;
+
+    -- xmax = 0 marks a row this statement inserted (not one it updated).
+    WITH written AS (
+        INSERT INTO "InfrastructureMetric" AS m
+            (service, "metricType", value, unit, "timestamp", "windowEnd", source, project,
+             metadata)
+        SELECT s.service::"InfrastructureService", s.metric_type::"MetricType", s.value,
+               s.unit, s.starts, s.ends, s.source, s.project, s.metadata
+        FROM unnest(p_services, p_metric_types, p_values, p_units, p_starts, p_ends,
+                    p_sources, p_projects, p_metadata)
+            AS s(service, metric_type, value, unit, starts, ends, source, project, metadata)
+        ON CONFLICT (service, "metricType", source, project, "timestamp") DO UPDATE
+        SET value = EXCLUDED.value,
+            unit = EXCLUDED.unit,
+            "windowEnd" = EXCLUDED."windowEnd",
+            metadata = EXCLUDED.metadata,
+            "updatedAt" = timezone('UTC', now())
+        WHERE (m.value, m.unit, m."windowEnd", m.metadata)
+              IS DISTINCT FROM
+              (EXCLUDED.value, EXCLUDED.unit, EXCLUDED."windowEnd", EXCLUDED.metadata)
+        RETURNING (m.xmax = 0) AS inserted
+    )
+    SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
+    INTO new_rows, updated_rows
+    FROM written;
+
+    RETURN NEXT;
+END
+$$;
+
+-- Functions are executable by PUBLIC unless revoked; the jobs role is granted EXECUTE by
+-- pulumi up (infra/roles.py).
+REVOKE ALL ON FUNCTION merge_metrics FROM PUBLIC;

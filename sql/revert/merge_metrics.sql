@@ -1,0 +1,2 @@
+-- Revert function merge_metrics (whatever its arguments).
+DROP FUNCTION merge_metrics;
