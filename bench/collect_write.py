@@ -53,6 +53,13 @@ COPY = f'COPY "InfrastructureMetric" ({COLUMNS}) FROM STDIN'
 STAGE = """CREATE TEMP TABLE stage (service TEXT, "metricType" TEXT, value FLOAT8, unit TEXT,
     "timestamp" TIMESTAMP(3), "windowEnd" TIMESTAMP(3), source TEXT, project TEXT,
     metadata JSONB) ON COMMIT DROP"""
+STAGED_REPLACE = """DELETE FROM "InfrastructureMetric" AS m USING stage AS s
+    WHERE m.service = s.service::"InfrastructureService"
+      AND m."metricType" = s."metricType"::"MetricType"
+      AND m.source = s.source AND m.project = s.project
+      AND m."timestamp" < s."windowEnd" AND m."windowEnd" > s."timestamp"
+      AND m."timestamp" <> s."timestamp"
+"""
 STAGED_MERGE = f"""INSERT INTO "InfrastructureMetric" AS m ({COLUMNS})
     SELECT service::"InfrastructureService", "metricType"::"MetricType", value, unit,
            "timestamp", "windowEnd", source, project, metadata FROM stage
@@ -75,6 +82,7 @@ def staged_copy(conn: psycopg.Connection, rows: list[MetricRow]) -> None:
         with cur.copy(f"COPY stage ({COLUMNS}) FROM STDIN") as copy:
             for r in rows:
                 copy.write_row(r.column_values())
+        cur.execute(STAGED_REPLACE)
         cur.execute(STAGED_MERGE)
 
 

@@ -47,6 +47,15 @@ def requests(dsn: str) -> dict[tuple[datetime, datetime, str], float]:
     return {(r[0], r[1], r[2]): r[3] for r in rows}
 
 
+def window(line: dict[str, Any]) -> tuple[datetime, datetime, str]:
+    """The stored key of an ``edge`` line: its window and project."""
+    start, end = (
+        datetime.strptime(line[k], "%Y-%m-%dT%H:%M:%S.000Z")
+        for k in ("ChargePeriodStart", "ChargePeriodEnd")
+    )
+    return start, end, f"prj_{line['Tags']['ProjectId'].removeprefix('prj_')}"
+
+
 def edge(start: datetime, hours: int, amount: float, project: str = "web") -> dict[str, Any]:
     """An Edge Requests line over [start, start + hours)."""
     line = charge(DAY, "Edge Requests", amount, "Requests", 0.0, project=project)
@@ -79,8 +88,12 @@ def test_files_split_by_project_never_overwrite_each_other(
         ([edge(P18 + timedelta(hours=h), 1, 100) for h in range(24)], [edge(P18, 24, 2400)]),
         # Daily in UTC days, then in Vercel's (Los Angeles) days.
         ([edge(DAY, 24, 2400)], [edge(P18, 24, 2400)]),
+        # The other way round: a stored window reaching into the new ones from before them,
+        # and new windows covering stored ones that start later.
+        ([edge(P18, 24, 2400)], [edge(P18 + timedelta(hours=h), 1, 100) for h in range(24)]),
+        ([edge(P18, 24, 2400)], [edge(DAY, 24, 1000), edge(DAY + timedelta(days=1), 24, 1400)]),
     ],
-    ids=["hourly-then-daily", "utc-then-pacific"],
+    ids=["hourly-then-daily", "utc-then-pacific", "daily-then-hourly", "pacific-then-utc"],
 )
 def test_the_same_usage_at_another_granularity_or_offset_is_not_added_twice(
     migrated_db: str, tmp_path: Path, first: list[dict[str, Any]], second: list[dict[str, Any]]
@@ -89,11 +102,16 @@ def test_the_same_usage_at_another_granularity_or_offset_is_not_added_twice(
     assert sum(requests(migrated_db).values()) == 2400
     report = import_files(migrated_db, write(tmp_path / "b.jsonl", second))
     assert report.exit_code == 0, summary.as_text(report)
-    assert requests(migrated_db) == {(P18, P18 + timedelta(days=1), "prj_web"): 2400}
+    assert requests(migrated_db) == {window(line): line["ConsumedQuantity"] for line in second}
     replaced = report.outcomes[0].written.replaced
-    # Each window had its requests row and its cost row; one starting with the new day is
-    # the same key, updated in place rather than replaced.
-    overlapped = sum(line["ChargePeriodStart"] != second[0]["ChargePeriodStart"] for line in first)
+    # Each window had its requests row and its cost row. A stored window is replaced when a
+    # new one with another start overlaps it (one that only shares its start is updated in
+    # place, the same key).
+    new = [window(line)[:2] for line in second]
+    overlapped = sum(
+        any(start < e and end > s and start != s for s, e in new)
+        for start, end, _ in map(window, first)
+    )
     assert replaced == 2 * overlapped and f"{replaced} stored rows overlapped" in summary.as_text(
         report
     )

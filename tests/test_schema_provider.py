@@ -407,3 +407,80 @@ def test_a_bad_allow_data_loss_value_is_refused(serve: Serve, empty_db: str) -> 
     assert (
         "stack config allowDataLoss must be true or false, not 'yes please'" in failed.value.details
     )
+
+
+def function_acl(dsn: str, name: str) -> list[str]:
+    return scalar(dsn, "SELECT proacl::text[] FROM pg_proc WHERE proname = %s", name) or []
+
+
+def test_a_new_function_body_is_applied_in_place_keeping_its_grants(
+    serve: Serve, empty_db: str
+) -> None:
+    served = serve({"databaseUrl": empty_db})
+    state = up(served)
+    execute(empty_db, "CREATE ROLE fn_grantee")
+    try:
+        execute(empty_db, "GRANT EXECUTE ON FUNCTION merge_metrics TO fn_grantee")
+        merge = PLAN["merge_metrics"]
+        new_body = merge.deploy_sql().replace("RETURN NEXT;", "RETURN NEXT;  -- counted")
+        id_, outs = state["merge_metrics"]
+        diff = served.diff(id_, outs, props(merge, new_body))
+        assert (diff.changes, diff.replaces) == (True, ())
+        outs = served.update(id_, outs, props(merge, new_body))
+        assert "-- counted" in outs["shape"]["body"]
+        assert any(a.startswith("fn_grantee=X/") for a in function_acl(empty_db, "merge_metrics"))
+        assert served.diff(id_, outs, props(merge, new_body)).changes is False
+    finally:
+        execute(empty_db, "DROP OWNED BY fn_grantee")
+        execute(empty_db, "DROP ROLE fn_grantee")
+
+
+def test_a_new_function_signature_replaces_it(serve: Serve, empty_db: str) -> None:
+    """New arguments: CREATE OR REPLACE would add an overload, so the function is dropped
+    and created (a replace, which replaces its grant with it)."""
+    served = serve({"databaseUrl": empty_db})
+    state = up(served)
+    merge = PLAN["merge_metrics"]
+    wider = (
+        merge.deploy_sql()
+        .replace(
+            "    p_metadata     jsonb[]\n)",
+            "    p_metadata     jsonb[],\n    p_note text DEFAULT NULL\n)",
+        )
+        .replace("jsonb[]\n) FROM PUBLIC", "jsonb[], text\n) FROM PUBLIC")
+    )
+    assert wider.count("p_note") == 1 and wider.count("jsonb[], text") == 1
+    id_, outs = state["merge_metrics"]
+    diff = served.diff(id_, outs, props(merge, wider))
+    assert diff.replaces == ("deploySql",) and diff.delete_before_replace
+    served.delete(id_, outs)
+    _, outs = served.create(props(merge, wider))
+    assert outs["shape"]["arguments"].endswith("p_note text DEFAULT NULL::text")
+    assert scalar(empty_db, "SELECT count(*) FROM pg_proc WHERE proname = 'merge_metrics'") == 1
+
+
+def test_a_trigger_dropped_by_hand_is_seen_and_put_back(serve: Serve, empty_db: str) -> None:
+    served = serve({"databaseUrl": empty_db})
+    state = up(served)
+    guard = PLAN["guard_review_history"]
+    id_, outs = state["guard_review_history"]
+    assert [t["name"] for t in outs["shape"]["triggers"]] == ["guard_review_history"]
+    execute(empty_db, 'DROP TRIGGER guard_review_history ON "UpgradeRecommendation"')
+    refreshed = served.read(id_, outs)
+    assert refreshed[1]["shape"]["triggers"] == []
+    diff = served.diff(id_, refreshed[1], props(guard))
+    assert (diff.changes, diff.replaces) == (True, ())
+    outs = served.update(id_, refreshed[1], props(guard))
+    assert [t["name"] for t in outs["shape"]["triggers"]] == ["guard_review_history"]
+
+
+def test_an_overload_made_by_hand_is_a_conflict_naming_it(serve: Serve, empty_db: str) -> None:
+    served = serve({"databaseUrl": empty_db})
+    state = up(served)
+    execute(empty_db, "CREATE FUNCTION merge_metrics(x int) RETURNS int LANGUAGE sql AS 'SELECT 1'")
+    id_, outs = state["merge_metrics"]
+    with pytest.raises(ProviderCallFailed) as failed:
+        served.diff(id_, outs, props(PLAN["merge_metrics"]))
+    assert 'cannot manage function "merge_metrics": schema public has 2 functions' in (
+        last_line(failed.value)
+    )

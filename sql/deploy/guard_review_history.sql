@@ -83,4 +83,4 @@ CREATE OR REPLACE TRIGGER guard_review_history
     BEFORE INSERT OR UPDATE ON "UpgradeRecommendation"
     FOR EACH ROW EXECUTE FUNCTION guard_review_history();
 
-REVOKE ALL ON FUNCTION guard_review_history FROM PUBLIC;
+REVOKE ALL ON FUNCTION guard_review_history() FROM PUBLIC;

@@ -39,17 +39,43 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
+    -- Per new window, two bounded probes of the natural-key index (so the cost grows with
+    -- the rows replaced, not with the series' length): the stored windows that start
+    -- inside it, and the one that starts last before it if it reaches into it. Stored
+    -- windows of a series never overlap each other (this function keeps it so, and collect
+    -- refuses a batch whose own windows overlap), so no other row can.
     WITH stage AS (
-        SELECT * FROM unnest(p_services, p_metric_types, p_starts, p_ends, p_sources, p_projects)
+        SELECT s.service::"InfrastructureService" AS service,
+               s.metric_type::"MetricType" AS metric_type, s.starts, s.ends, s.source, s.project
+        FROM unnest(p_services, p_metric_types, p_starts, p_ends, p_sources, p_projects)
             AS s(service, metric_type, starts, ends, source, project)
     ), gone AS (
         DELETE FROM "InfrastructureMetric" AS m
-        USING stage AS s
-        WHERE m.service = s.service::"InfrastructureService"
-          AND m."metricType" = s.metric_type::"MetricType"
-          AND m.source = s.source AND m.project = s.project
-          AND m."timestamp" < s.ends AND m."windowEnd" > s.starts
-          AND m."timestamp" <> s.starts
+        WHERE m.id IN (
+            SELECT o.id
+            FROM stage AS s
+            CROSS JOIN LATERAL (
+                SELECT i.id FROM "InfrastructureMetric" AS i
+                WHERE i.service = s.service AND i."metricType" = s.metric_type
+                  AND i.source = s.source AND i.project = s.project
+                  AND i."timestamp" > s.starts AND i."timestamp" < s.ends
+                UNION ALL
+                -- The row comparison and order match only the natural-key index: one
+                -- backward step from the new window's key, whatever the other series hold.
+                SELECT b.id FROM (
+                    SELECT i.id, i.service, i."metricType", i.source, i.project, i."windowEnd"
+                    FROM "InfrastructureMetric" AS i
+                    WHERE (i.service, i."metricType", i.source, i.project, i."timestamp")
+                          < (s.service, s.metric_type, s.source, s.project, s.starts)
+                    ORDER BY i.service DESC, i."metricType" DESC, i.source DESC,
+                             i.project DESC, i."timestamp" DESC
+                    LIMIT 1
+                ) AS b
+                WHERE b.service = s.service AND b."metricType" = s.metric_type
+                  AND b.source = s.source AND b.project = s.project
+                  AND b."windowEnd" > s.starts
+            ) AS o
+        )
         RETURNING m.id
     )
     SELECT count(*) INTO replaced_rows FROM gone;
@@ -84,5 +110,8 @@ END
 $$;
 
 -- Functions are executable by PUBLIC unless revoked; the jobs role is granted EXECUTE by
--- pulumi up (infra/roles.py).
-REVOKE ALL ON FUNCTION merge_metrics FROM PUBLIC;
+-- pulumi up (infra/roles.py). With its argument types: while a shape is computed, a
+-- function of the same name but other arguments may be on the search_path too.
+REVOKE ALL ON FUNCTION merge_metrics(
+    text[], text[], double precision[], text[], timestamp[], timestamp[], text[], text[], jsonb[]
+) FROM PUBLIC;
