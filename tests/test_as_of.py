@@ -108,3 +108,50 @@ def test_status_as_of_hides_what_collect_did_later(
         "lastErrorAt": None,
         "lastNote": None,
     }
+
+
+def open_recommendations(capsys: pytest.CaptureFixture[str], out: Path, *now: str) -> str:
+    """The report's table of open recommendations (Markdown), as of ``now``."""
+    markdown = out / "summary.md"
+    code, _, err = run(
+        capsys, "report", "--out", str(out / "r.html"), "--markdown", str(markdown), *now
+    )
+    assert (code, err) == (0, "")
+    return "\n".join(
+        line
+        for line in markdown.read_text(encoding="utf-8").splitlines()
+        if "upgrade" in line.lower() and line.startswith("| ")
+    )
+
+
+def test_report_lists_recommendations_as_they_stood(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    migrated_db: str,
+    tmp_path: Path,
+) -> None:
+    """Reviews after T and recommendations created after T are not in ``report --now T``;
+    the review history (append-only) says what the status was then."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", migrated_db)
+    before = export(tmp_path / "before.jsonl", BEFORE, 3.0)
+    assert run(capsys, "collect", "--focus-file", str(before))[0] == 0
+    assert run(capsys, "recommend", *NOW)[0] == 0
+    code, out, _ = run(capsys, "recommendations", "list", "--format", "json")
+    (rec,) = json.loads(out)
+    as_of_t = open_recommendations(capsys, tmp_path, *NOW)
+    assert "| PENDING |" in as_of_t
+
+    # Reviewed now (after T), and another recommendation created after T.
+    code, _, err = run(capsys, "recommendations", "review", rec["id"], "--by", "alice")
+    assert (code, err) == (0, "")
+    with psycopg.connect(migrated_db) as conn:
+        conn.execute(
+            """INSERT INTO "UpgradeRecommendation" (service, "currentPlan", "recommendedPlan",
+                   title, reasoning, "createdAt")
+               VALUES ('VERCEL_BLOB', 'hobby', 'pro', 'Upgrade later', 'r', %s)""",
+            [T + timedelta(hours=1)],
+        )
+    assert open_recommendations(capsys, tmp_path, *NOW) == as_of_t
+    later = open_recommendations(capsys, tmp_path, "--now", (T + timedelta(days=30)).isoformat())
+    assert "| REVIEWED |" in later and "Upgrade later" in later

@@ -282,9 +282,14 @@ def _record(row: dict[str, Any]) -> Recommendation:
     )
 
 
-def list_recommendations(conn: psycopg.Connection, statuses: list[str]) -> list[Recommendation]:
+def list_recommendations(
+    conn: psycopg.Connection, statuses: list[str], *, as_of: datetime | None = None
+) -> list[Recommendation]:
+    """The recommendations with one of ``statuses``; with ``as_of``, as they stood then
+    (created by then, their status and review history as of then)."""
     with wrap_errors("listing recommendations"):
-        rows = _rows(conn, "recommendations", {"statuses": statuses, "id": None})
+        params = {"statuses": statuses, "id": None, "as_of": as_of}
+        rows = _rows(conn, "recommendations", params)
     return [_record(r) for r in rows]
 
 
@@ -292,7 +297,8 @@ def get_recommendation(conn: psycopg.Connection, given: str) -> Recommendation:
     """The recommendation a full or short id names."""
     recommendation_id = resolve_id(conn, given)
     with wrap_errors("reading a recommendation"):
-        rows = _rows(conn, "recommendations", {"statuses": [], "id": recommendation_id})
+        params: dict[str, Any] = {"statuses": [], "id": recommendation_id, "as_of": None}
+        rows = _rows(conn, "recommendations", params)
     if not rows:
         raise RecommendationNotFound(f"no recommendation with id {given!r}")
     return _record(rows[0])

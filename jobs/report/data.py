@@ -106,7 +106,9 @@ def gather(
         daily = recommend_store.daily_series(conn, today - lookback, today, as_of=now)
         points = recommend_store.period_points(conn, period.start, period.end, as_of=now)
         stored = {a.key: a for a in assessments.read_period(conn, period, as_of=now)}
-        open_rows = recommend_store.list_recommendations(conn, sorted(s.value for s in OPEN))
+        open_rows = recommend_store.list_recommendations(
+            conn, sorted(s.value for s in OPEN), as_of=now
+        )
         usage = period_usage(conn, period, as_of=now)
         by_project = project_usage(conn, period, as_of=now)
         money = money_read.read(conn, limits, now)

@@ -101,17 +101,18 @@ ORDER BY dismissed_at DESC
 LIMIT 1;
 
 -- name: insert_recommendation
+-- "createdAt" is the run's time (--now), so that reading as of a time sees what existed.
 INSERT INTO "UpgradeRecommendation" (
     account, service, "currentPlan", "recommendedPlan", priority, status, title, reasoning,
     "currentUsage", "projectedUsage", "projectedBreachAt", "currentMonthlyCost",
     "projectedMonthlyCost", "upgradedMonthlyCost", "overageAvoided", "revenueAtRisk", roi,
-    "paybackDays", confidence, evidence, "expiresAt", "lastSeenAt"
+    "paybackDays", confidence, evidence, "expiresAt", "lastSeenAt", "createdAt"
 ) VALUES (
     %(account)s, %(service)s, %(current_plan)s, %(recommended_plan)s, %(priority)s, 'PENDING',
     %(title)s,
     %(reasoning)s, %(current_usage)s, %(projected_usage)s, %(breach_at)s, %(current_cost)s,
     %(projected_cost)s, %(upgraded_cost)s, %(overage_avoided)s, %(revenue_at_risk)s, %(roi)s,
-    %(payback_days)s, %(confidence)s, %(evidence)s, %(expires_at)s, %(now)s
+    %(payback_days)s, %(confidence)s, %(evidence)s, %(expires_at)s, %(now)s, %(now)s
 )
 RETURNING id;
 
@@ -165,18 +166,39 @@ UPDATE "UpgradeRecommendation" SET
 WHERE id = %(id)s;
 
 -- name: recommendations
--- Whole rows: the ones with one of %(statuses)s, or the one with %(id)s.
+-- Whole rows: the ones with one of %(statuses)s, or the one with %(id)s. With %(as_of)s,
+-- as they stood then (report --now): created by then, with the review entries made by then
+-- and the status they give (the last entry's "to"; before the first entry, its "from"; a
+-- row without history keeps its status). The history is append-only
+-- (sql/deploy/guard_review_history.sql); the numbers are the latest a run wrote.
+WITH rows AS (
+    SELECT r.*, h.history_then,
+           CASE WHEN %(as_of)s::timestamp IS NULL THEN r.status::text
+                ELSE coalesce(h.last_to, h.first_from, r.status::text) END AS status_then
+    FROM "UpgradeRecommendation" AS r
+    CROSS JOIN LATERAL (
+        SELECT coalesce(jsonb_agg(e ORDER BY n) FILTER (WHERE seen), '[]'::jsonb)
+                   AS history_then,
+               (array_agg(e ->> 'to' ORDER BY n DESC) FILTER (WHERE seen))[1] AS last_to,
+               (array_agg(e ->> 'from' ORDER BY n))[1] AS first_from
+        FROM jsonb_array_elements(r."reviewHistory") WITH ORDINALITY AS x(e, n)
+        CROSS JOIN LATERAL (
+            SELECT %(as_of)s::timestamp IS NULL OR (e ->> 'at')::timestamp <= %(as_of)s AS seen
+        ) AS v
+    ) AS h
+    WHERE %(as_of)s::timestamp IS NULL OR r."createdAt" <= %(as_of)s
+)
 SELECT id, account, service::text AS service, "currentPlan" AS current_plan,
        "recommendedPlan" AS recommended_plan, priority::text AS priority,
-       status::text AS status, title, reasoning, "currentUsage" AS current_usage,
+       status_then AS status, title, reasoning, "currentUsage" AS current_usage,
        "projectedUsage" AS projected_usage, "projectedBreachAt" AS breach_at,
        "currentMonthlyCost" AS current_cost, "projectedMonthlyCost" AS projected_cost,
        "upgradedMonthlyCost" AS upgraded_cost, "overageAvoided" AS overage_avoided,
        "revenueAtRisk" AS revenue_at_risk, roi, "paybackDays" AS payback_days, confidence,
-       evidence, "reviewHistory" AS review_history, "expiresAt" AS expires_at,
+       evidence, history_then AS review_history, "expiresAt" AS expires_at,
        "lastSeenAt" AS last_seen_at, "createdAt" AS created_at, "updatedAt" AS updated_at
-FROM "UpgradeRecommendation"
-WHERE status::text = ANY(%(statuses)s) OR id = %(id)s
+FROM rows
+WHERE status_then = ANY(%(statuses)s) OR id = %(id)s
 ORDER BY CASE priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2 ELSE 3 END,
          "updatedAt" DESC;
 
