@@ -218,9 +218,13 @@ class DatabaseRoles(pulumi.ComponentResource):
         }
 
         def object_grant(suffix: str, target: str, **grant: Any) -> postgresql.Grant:
-            """A grant on one table or function: waits for it and is replaced with it."""
+            """A grant on one table or function: waits for it and is replaced with it, the
+            old grant deleted first (its delete revokes what it granted: deleted after the
+            new one's create, it would take the new grant's privileges away)."""
             on = [objects[target]]
-            follows = pulumi.ResourceOptions(depends_on=on, replace_with=on)
+            follows = pulumi.ResourceOptions(
+                depends_on=on, replace_with=on, delete_before_replace=True
+            )
             return postgresql.Grant(
                 f"{name}-jobs-{target}{suffix}",
                 database=database,

@@ -158,6 +158,8 @@ def test_table_grants_follow_their_tables() -> None:
         if target in (*TABLE_PRIVILEGES, *FUNCTION_PRIVILEGES):
             assert monitor.urns[target] in request.dependencies
             assert list(request.replace_with) == [monitor.urns[target]]
+            # Deleting a grant revokes its privileges: the old one must go first.
+            assert request.deleteBeforeReplace
     (future,) = monitor.registered(DEFAULT_PRIVILEGES)
     assert {monitor.urns[t] for t in TABLE_PRIVILEGES} <= set(future.dependencies)
     assert role.provider == provider_ref
