@@ -1,28 +1,17 @@
-"""Load the limits file into frozen, validated objects, or report every problem at once.
-
-The YAML is composed into nodes (not constructed into dicts) so every problem can name
-its line: ``limits.yaml:12: limits[3].warning: must be in (0, 1], not 1.5``. Anchors,
-aliases, merge keys (``<<: *defaults``) and comments are allowed; duplicate keys are not.
-Nothing is returned unless the whole file is valid.
+"""Load the limits file into frozen, validated objects, or report every problem at once
+(with its line: the YAML reading is ``jobs.yamlfile``'s). Nothing is returned unless the
+whole file is valid.
 """
 
 from __future__ import annotations
 
-import contextlib
-import difflib
-import math
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import yaml
-from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node
 
-from jobs.errors import InvalidFile, LimitsError
+from jobs.errors import LimitsError
 from jobs.limits import quantities
 from jobs.limits.model import (
     Account,
@@ -39,8 +28,16 @@ from jobs.limits.model import (
     key_label,
 )
 from jobs.model import METRIC_TYPES, SERVICES
-
-T = TypeVar("T")
+from jobs.yamlfile import (
+    Fields,
+    Reader,
+    allowed_list,
+    line_of,
+    raise_problems,
+    read_text,
+    read_top,
+    suggest,
+)
 
 TOP_KEYS = ("thresholds", "business", "sources", "plans", "services", "limits")
 # Optional: without `accounts`, each vendor's services form one implied account.
@@ -57,22 +54,7 @@ SERVICE_OPTIONAL = ("account", "plan", "revenue_share", "degraded_hours")
 LIMIT_REQUIRED = ("service", "metric", "plan", "limit")
 LIMIT_OPTIONAL = ("included", "overage", "hard", *THRESHOLD_KEYS, "source")
 
-NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
-NAME_RULE = "lowercase letters, digits and '-', starting with a letter, at most 40 characters"
 URL = re.compile(r"^https?://\S+$")
-DOCUMENT = "(document)"
-_PLAIN_KEY = re.compile(r"^[\w$-]+$")
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int | None  # 1-based; None when the file could not be read at all
-    key: str
-    message: str
-
-    def render(self, file: str) -> str:
-        where = f"{file}:{self.line}" if self.line is not None else file
-        return f"{where}: {self.key}: {self.message}"
 
 
 def load(path: str | Path, name: str | None = None) -> LimitsFile:
@@ -82,240 +64,16 @@ def load(path: str | Path, name: str | None = None) -> LimitsFile:
     return parse(read_text(path, name, LimitsError), name)
 
 
-def read_text(path: str | Path, name: str, error: type[InvalidFile]) -> str:
-    """The text of a configuration file, or ``error`` naming why it cannot be read."""
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        problem = Problem(None, DOCUMENT, "no such file")
-    except IsADirectoryError:
-        problem = Problem(None, DOCUMENT, "is a directory")
-    except UnicodeDecodeError as exc:
-        problem = Problem(None, DOCUMENT, f"not UTF-8 text (byte {exc.start})")
-    except OSError as exc:
-        problem = Problem(None, DOCUMENT, f"cannot be read: {exc.strerror or exc}")
-    raise error(name, [problem.render(name)])
-
-
-def raise_problems(r: _Reader, file: str, error: type[InvalidFile]) -> None:
-    """Raise ``error`` listing every problem ``r`` found, in line order; else nothing."""
-    if r.problems:
-        ordered = sorted(r.problems, key=lambda p: p.line or 0)
-        raise error(file, [p.render(file) for p in ordered])
-
-
 def parse(text: str, file: str) -> LimitsFile:
     """Validate the text of a limits file; ``file`` names it in messages."""
-    reader = _Reader()
+    reader = Reader()
     result = _read_document(reader, text, file)
     raise_problems(reader, file, LimitsError)
     assert result is not None  # no problems means a document
     return result
 
 
-def _line(node: Node) -> int:
-    return node.start_mark.line + 1
-
-
-def _kind(node: Node) -> str:
-    """What a value is, for "must be X, not Y" messages."""
-    if isinstance(node, MappingNode):
-        return "a mapping"
-    if isinstance(node, SequenceNode):
-        return "a list"
-    tag = node.tag.rsplit(":", 1)[-1]
-    if tag == "null":
-        return "empty"
-    if tag == "str":
-        return f"the text {node.value!r}"
-    if tag == "bool":
-        return f"{node.value}"
-    return f"{tag} {node.value}"
-
-
-def _allowed(values: Iterable[str]) -> str:
-    return ", ".join(values)
-
-
-def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
-    return f"did you mean {close[0]}? " if close else ""
-
-
-class _Reader:
-    """Typed access to YAML nodes that records a Problem instead of raising."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-        self._constructor = SafeConstructor()
-
-    def fail(self, node: Node | None, key: str, message: str) -> None:
-        self.problems.append(Problem(_line(node) if node is not None else None, key, message))
-
-    def mapping(
-        self,
-        node: Node,
-        path: str,
-        required: tuple[str, ...] = (),
-        optional: tuple[str, ...] = (),
-        *,
-        open_keys: bool = False,
-    ) -> dict[str, tuple[Node, Node]] | None:
-        """The entries of a mapping by key; checks unknown, missing and duplicate keys.
-
-        With ``open_keys`` any string key is allowed (plan and source names).
-        """
-        if not isinstance(node, MappingNode):
-            self.fail(node, path, f"must be a mapping, not {_kind(node)}")
-            return None
-        own = {id(k) for k, _ in node.value}
-        try:
-            self._constructor.flatten_mapping(node)
-        except yaml.YAMLError as exc:
-            self.fail(node, path, f"bad merge key: {getattr(exc, 'problem', exc)}")
-            return None
-        entries: dict[str, tuple[Node, Node]] = {}
-        seen_own: dict[str, Node] = {}
-        allowed = (*required, *optional)
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
-                self.fail(key_node, path, f"keys must be names, not {_kind(key_node)}")
-                continue
-            key = str(key_node.value)
-            shown = key if _PLAIN_KEY.match(key) else repr(key)  # '' and 'a: b' stay readable
-            where = f"{path}.{shown}" if path != DOCUMENT else shown
-            if id(key_node) in own:
-                if key in seen_own:
-                    first = _line(seen_own[key])
-                    self.fail(key_node, where, f"duplicate key (first at line {first})")
-                    continue
-                seen_own[key] = key_node
-            if not open_keys and key not in allowed:
-                hint = _suggest(key, allowed)
-                self.fail(key_node, where, f"unknown key; {hint}allowed: {_allowed(allowed)}")
-                continue
-            # A key of the node itself overrides one merged in from an alias.
-            entries[key] = (key_node, value_node)
-        for key in required:
-            if key not in entries:
-                self.fail(node, path, f"missing key {key!r}")
-        return entries
-
-    def sequence(self, node: Node, path: str) -> list[Node] | None:
-        if not isinstance(node, SequenceNode):
-            self.fail(node, path, f"must be a list, not {_kind(node)}")
-            return None
-        return list(node.value)
-
-    def scalar(self, node: Node) -> Any:
-        if not isinstance(node, ScalarNode):
-            return node
-        try:
-            return self._constructor.construct_object(node)
-        except (yaml.YAMLError, ValueError):
-            return node.value  # an unparseable timestamp and the like: keep the text
-
-    def number(
-        self, node: Node, path: str, *, positive: bool = False, high: float | None = None
-    ) -> float | None:
-        """A finite number, at least 0 (above 0 with ``positive``), at most ``high``."""
-        value = self.scalar(node)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(node, path, f"must be a number, not {_kind(node)}")
-            return None
-        value = float(value)
-        if not math.isfinite(value):
-            self.fail(node, path, f"must be a finite number, not {value}")
-            return None
-        low_ok = value > 0 if positive else value >= 0
-        if not low_ok or (high is not None and value > high):
-            if high is not None:
-                rule = f"in {'(' if positive else '['}0, {high:g}]"
-            else:
-                rule = "positive" if positive else "zero or more"
-            self.fail(node, path, f"must be {rule}, not {value:g}")
-            return None
-        return value
-
-    def text(self, node: Node, path: str) -> str | None:
-        value = self.scalar(node)
-        if not isinstance(value, str) or not value.strip():
-            self.fail(node, path, f"must be text, not {_kind(node)}")
-            return None
-        return value.strip()
-
-    def name(self, node: Node, path: str, what: str) -> str | None:
-        value = self.text(node, path)
-        if value is not None and not NAME.match(value):
-            self.fail(node, path, f"{what} {value!r} must be {NAME_RULE}")
-            return None
-        return value
-
-    def choice(self, node: Node, path: str, what: str, choices: tuple[str, ...]) -> str | None:
-        value = self.text(node, path)
-        if value is not None and value not in choices:
-            hint = _suggest(value, choices)
-            self.fail(node, path, f"unknown {what} {value!r}; {hint}allowed: {_allowed(choices)}")
-            return None
-        return value
-
-    def boolean(self, node: Node, path: str) -> bool | None:
-        value = self.scalar(node)
-        if not isinstance(value, bool):
-            self.fail(node, path, f"must be true or false, not {_kind(node)}")
-            return None
-        return value
-
-    def day(self, node: Node, path: str) -> date | None:
-        value = self.scalar(node)
-        if isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                value = date.fromisoformat(value.strip())
-        if isinstance(value, datetime) or not isinstance(value, date):
-            self.fail(node, path, f"must be a date like 2026-11-25, not {_kind(node)}")
-            return None
-        return value
-
-    def parsed(self, node: Node, path: str, parse: Callable[[str], T], example: str) -> T | None:
-        """A text value through ``parse`` (which raises QuantityError with the reason)."""
-        value = self.scalar(node)
-        if not isinstance(value, str):
-            self.fail(node, path, f"must be {example}, not {_kind(node)}")
-            return None
-        try:
-            return parse(value)
-        except quantities.QuantityError as exc:
-            self.fail(node, path, str(exc))
-            return None
-
-
-def read_top(
-    r: _Reader, text: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
-) -> dict[str, tuple[Node, Node]] | None:
-    """The top-level entries of a YAML document (shared by every file read this way)."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
-        reason = ": ".join(p for p in parts if p) or str(exc).splitlines()[0]
-        r.problems.append(
-            Problem(mark.line + 1 if mark else None, DOCUMENT, f"not valid YAML: {reason}")
-        )
-        return None
-    keys = _allowed((*required, *optional))
-    if root is None:
-        r.problems.append(
-            Problem(1, DOCUMENT, f"the file is empty; expected a mapping with {keys}")
-        )
-        return None
-    if not isinstance(root, MappingNode):
-        r.fail(root, DOCUMENT, f"must be a mapping with {keys}, not {_kind(root)}")
-        return None
-    return r.mapping(root, DOCUMENT, required=required, optional=optional)
-
-
-def _read_document(r: _Reader, text: str, file: str) -> LimitsFile | None:
+def _read_document(r: Reader, text: str, file: str) -> LimitsFile | None:
     top = read_top(r, text, TOP_KEYS, OPTIONAL_TOP_KEYS)
     if top is None:
         return None
@@ -354,7 +112,7 @@ def _read_document(r: _Reader, text: str, file: str) -> LimitsFile | None:
 
 
 def _threshold_values(
-    r: _Reader, entries: dict[str, tuple[Node, Node]], path: str
+    r: Reader, entries: dict[str, tuple[Node, Node]], path: str
 ) -> dict[str, float]:
     """The thresholds given in ``entries``, each in (0, 1]."""
     values = {}
@@ -367,7 +125,7 @@ def _threshold_values(
 
 
 def _check_order(
-    r: _Reader,
+    r: Reader,
     values: dict[str, float],
     given: dict[str, tuple[Node, Node]],
     path: str,
@@ -394,7 +152,7 @@ def _check_order(
     return ok
 
 
-def _thresholds(r: _Reader, node: Node | None) -> Thresholds | None:
+def _thresholds(r: Reader, node: Node | None) -> Thresholds | None:
     if node is None:
         return None
     entries = r.mapping(node, "thresholds", required=THRESHOLD_KEYS)
@@ -408,7 +166,7 @@ def _thresholds(r: _Reader, node: Node | None) -> Thresholds | None:
     return Thresholds(**values)
 
 
-def _business(r: _Reader, node: Node | None) -> Business | None:
+def _business(r: Reader, node: Node | None) -> Business | None:
     if node is None:
         return None
     entries = r.mapping(node, "business", required=BUSINESS_KEYS)
@@ -423,7 +181,7 @@ def _business(r: _Reader, node: Node | None) -> Business | None:
     return Business(monthly_revenue_usd=revenue, degraded_hours=hours)
 
 
-def _named_entries(r: _Reader, node: Node | None, path: str, what: str) -> list[tuple[str, Node]]:
+def _named_entries(r: Reader, node: Node | None, path: str, what: str) -> list[tuple[str, Node]]:
     """(name, value node) for a mapping keyed by names (sources, plans)."""
     if node is None:
         return []
@@ -435,7 +193,7 @@ def _named_entries(r: _Reader, node: Node | None, path: str, what: str) -> list[
     return found
 
 
-def _sources(r: _Reader, node: Node | None) -> dict[str, Source | None]:
+def _sources(r: Reader, node: Node | None) -> dict[str, Source | None]:
     """Every source name, mapped to its Source or None when the source has problems."""
     sources: dict[str, Source | None] = {}
     for name, value in _named_entries(r, node, "sources", "source name"):
@@ -455,7 +213,7 @@ def _sources(r: _Reader, node: Node | None) -> dict[str, Source | None]:
 
 
 def _source_ref(
-    r: _Reader, node: Node, path: str, sources: dict[str, Source | None]
+    r: Reader, node: Node, path: str, sources: dict[str, Source | None]
 ) -> Source | None:
     """The source named at ``node``; None (reported once, where it is wrong) when it is
     undefined or has problems of its own."""
@@ -463,8 +221,8 @@ def _source_ref(
     if name is None:
         return None
     if name not in sources:
-        hint = _suggest(name, sources)
-        defined = _allowed(sources) or "none"
+        hint = suggest(name, sources)
+        defined = allowed_list(sources) or "none"
         r.fail(
             node, path, f"source {name!r} is not defined under sources; {hint}defined: {defined}"
         )
@@ -473,7 +231,7 @@ def _source_ref(
 
 
 def _plans(
-    r: _Reader, node: Node | None, sources: dict[str, Source | None]
+    r: Reader, node: Node | None, sources: dict[str, Source | None]
 ) -> dict[str, Plan | None]:
     """Every plan name, mapped to its Plan or None when the plan itself has problems."""
     plans: dict[str, Plan | None] = {}
@@ -484,7 +242,7 @@ def _plans(
         entries = r.mapping(value, path, required=PLAN_REQUIRED, optional=PLAN_OPTIONAL)
         if entries is None:
             continue
-        plan = _Fields(value, entries, path)
+        plan = Fields(value, entries, path)
         vendor = price = source = None
         credit: float | None = 0.0
         hard: bool | None = False
@@ -523,13 +281,13 @@ def _plans(
 def _undefined(kind: str, name: str, defined: dict[str, Any]) -> str:
     """``kind`` is plan or account: defined under ``plans`` or ``accounts``."""
     return (
-        f"{kind} {name!r} is not defined under {kind}s; {_suggest(name, defined)}"
-        f"defined: {_allowed(defined) or 'none'}"
+        f"{kind} {name!r} is not defined under {kind}s; {suggest(name, defined)}"
+        f"defined: {allowed_list(defined) or 'none'}"
     )
 
 
 def _limits(
-    r: _Reader,
+    r: Reader,
     node: Node | None,
     plans: dict[str, Plan | None],
     sources: dict[str, Source | None],
@@ -543,7 +301,7 @@ def _limits(
         entries = r.mapping(item, path, required=LIMIT_REQUIRED, optional=LIMIT_OPTIONAL)
         if entries is None:
             continue
-        limit = _limit(r, _Fields(item, entries, path), plans, sources, defaults)
+        limit = _limit(r, Fields(item, entries, path), plans, sources, defaults)
         if limit is None:
             continue
         if limit.key in first_seen:
@@ -552,7 +310,7 @@ def _limits(
                 item,
                 path,
                 f"duplicate limit {key_label(limit.key)} (first as limits[{first_index}] "
-                f"at line {_line(first_node)})",
+                f"at line {line_of(first_node)})",
             )
             continue
         first_seen[limit.key] = (index, item)
@@ -560,27 +318,9 @@ def _limits(
     return limits
 
 
-@dataclass(frozen=True)
-class _Fields:
-    """The entries of one mapping (a plan, a service, a limit) while it is read."""
-
-    node: Node
-    entries: dict[str, tuple[Node, Node]]
-    path: str
-
-    def get(self, key: str) -> Node | None:
-        return self.entries[key][1] if key in self.entries else None
-
-    def at(self, key: str, fallback: str = "limit") -> tuple[Node, str]:
-        """The value node and path of ``key``, or of ``fallback`` when the row omits it."""
-        if key not in self.entries:
-            key = fallback
-        return self.entries[key][1], f"{self.path}.{key}"
-
-
 def _limit(
-    r: _Reader,
-    row: _Fields,
+    r: Reader,
+    row: Fields,
     plans: dict[str, Plan | None],
     sources: dict[str, Source | None],
     defaults: Thresholds | None,
@@ -624,7 +364,7 @@ def _limit(
     if kind is None or plan is None or service is None or defaults is None:
         return None
     is_hard = plan.hard if hard is None else hard
-    _check_kind(r, row, kind, plan, is_hard, overage or 0.0, given)
+    _checkdescribe(r, row, kind, plan, is_hard, overage or 0.0, given)
     if kind is LimitKind.ALLOWANCE:
         assert limit_value is not None
         if included is None:
@@ -654,12 +394,12 @@ def _limit(
         is_hard=is_hard,
         thresholds=Thresholds(**values),
         source=source or plan.source,
-        line=_line(row.node),
+        line=line_of(row.node),
     )
 
 
 def _limit_amount(
-    r: _Reader, node: Node | None, path: str, metric: str
+    r: Reader, node: Node | None, path: str, metric: str
 ) -> tuple[LimitKind | None, float | None]:
     if node is None:
         return None, None
@@ -676,9 +416,9 @@ def _limit_amount(
     return LimitKind.ALLOWANCE, amount
 
 
-def _check_kind(
-    r: _Reader,
-    row: _Fields,
+def _checkdescribe(
+    r: Reader,
+    row: Fields,
     kind: LimitKind,
     plan: Plan,
     is_hard: bool,
@@ -710,7 +450,7 @@ def _check_kind(
 
 
 def _accounts(
-    r: _Reader, node: Node | None, plans: dict[str, Plan | None]
+    r: Reader, node: Node | None, plans: dict[str, Plan | None]
 ) -> dict[str, Account | None]:
     """Every account name, mapped to its Account or None when it has problems."""
     accounts: dict[str, Account | None] = {}
@@ -729,13 +469,13 @@ def _accounts(
             continue
         plan = plans[plan_name]
         if plan is not None:
-            accounts[name] = Account(name, plan_name, plan.vendor, _line(value))
+            accounts[name] = Account(name, plan_name, plan.vendor, line_of(value))
     return accounts
 
 
 def _service_plan(
-    r: _Reader,
-    fields: _Fields,
+    r: Reader,
+    fields: Fields,
     plans: dict[str, Plan | None],
     accounts: dict[str, Account | None] | None,
 ) -> tuple[str | None, str | None]:
@@ -759,7 +499,7 @@ def _service_plan(
         r.fail(
             fields.node,
             path,
-            f"missing key 'account' (the file names accounts: {_allowed(accounts) or 'none'})",
+            f"missing key 'account' (the file names accounts: {allowed_list(accounts) or 'none'})",
         )
         return None, None
     name = r.text(account_node, f"{path}.account")
@@ -783,7 +523,7 @@ def _service_plan(
 
 
 def _services(
-    r: _Reader,
+    r: Reader,
     node: Node | None,
     plans: dict[str, Plan | None],
     business: Business | None,
@@ -808,7 +548,7 @@ def _services(
         entries_ = r.mapping(value, path, optional=SERVICE_OPTIONAL)
         if entries_ is None:
             continue
-        fields = _Fields(value, entries_, path)
+        fields = Fields(value, entries_, path)
         plan, account = _service_plan(r, fields, plans, accounts)
         where = fields.get("plan") or fields.get("account") or value
         if plan is not None and limits is not None and (service, plan) not in planned:
@@ -818,7 +558,7 @@ def _services(
             first = implied.get(vendor)
             if first is None:
                 name = vendor.casefold().replace(" ", "-")
-                implied[vendor] = (Account(name, plan, vendor, _line(value), True), service)
+                implied[vendor] = (Account(name, plan, vendor, line_of(value), True), service)
             elif first[0].plan != plan:
                 r.fail(
                     where,
@@ -841,7 +581,7 @@ def _services(
 
 
 def _budgets(
-    r: _Reader,
+    r: Reader,
     node: Node | None,
     known: set[str],
     accounts: dict[str, Account | None] | None,
@@ -855,7 +595,7 @@ def _budgets(
         entries = r.mapping(item, path, required=BUDGET_REQUIRED, optional=BUDGET_OPTIONAL)
         if entries is None:
             continue
-        fields = _Fields(item, entries, path)
+        fields = Fields(item, entries, path)
         account = amount = None
         project: str | None = None
         if (n := fields.get("account")) is not None and (name := r.text(n, f"{path}.account")):
@@ -883,6 +623,6 @@ def _budgets(
                 + f" (first at line {seen[key]})",
             )
             continue
-        seen[key] = _line(item)
-        budgets.append(Budget(account, amount, project, _line(item)))
+        seen[key] = line_of(item)
+        budgets.append(Budget(account, amount, project, line_of(item)))
     return budgets

@@ -1,9 +1,9 @@
 """Read ``notifications.yaml`` into a validated NotifyConfig, or report every problem at
 once with its line (``notifications.yaml:14: routes[1].receiver: ...``).
 
-The YAML machinery (nodes with line numbers, typed reads, suggestions) is the limits
-loader's. Secrets are never in the file: a receiver names the environment variable that
-holds its URL or token.
+The YAML machinery (nodes with line numbers, typed reads, suggestions) is
+``jobs.yamlfile``, shared with the limits loader. Secrets are never in the file: a receiver
+names the environment variable that holds its URL or token.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 from yaml.nodes import Node
 
 from jobs.errors import NotificationsError
-from jobs.limits.loader import _Fields, _Reader, raise_problems, read_text, read_top
 from jobs.model import METRIC_TYPES, SERVICES
 from jobs.notify.model import (
     LABELS,
@@ -31,6 +30,7 @@ from jobs.notify.model import (
     Severity,
     Silence,
 )
+from jobs.yamlfile import Fields, Reader, raise_problems, read_text, read_top
 
 TOP_REQUIRED = ("receivers", "routes")
 TOP_OPTIONAL = ("settings", "silences")
@@ -64,7 +64,7 @@ def load(path: str | Path, name: str | None = None) -> NotifyConfig:
 
 
 def parse(text: str, file: str) -> NotifyConfig:
-    r = _Reader()
+    r = Reader()
     top = read_top(r, text, TOP_REQUIRED, TOP_OPTIONAL)
     config = None
     if top is not None:
@@ -78,7 +78,7 @@ def parse(text: str, file: str) -> NotifyConfig:
     return config
 
 
-def _settings(r: _Reader, node: Node | None) -> Settings:
+def _settings(r: Reader, node: Node | None) -> Settings:
     defaults = Settings()
     if node is None:
         return defaults
@@ -106,7 +106,7 @@ def _settings(r: _Reader, node: Node | None) -> Settings:
     return dataclasses.replace(defaults, **values)  # type: ignore[arg-type]
 
 
-def _receivers(r: _Reader, node: Node) -> dict[str, Receiver]:
+def _receivers(r: Reader, node: Node) -> dict[str, Receiver]:
     receivers: dict[str, Receiver] = {}
     entries = r.mapping(node, "receivers", open_keys=True)
     for name, (key_node, value) in (entries or {}).items():
@@ -116,7 +116,7 @@ def _receivers(r: _Reader, node: Node) -> dict[str, Receiver]:
         fields = r.mapping(value, path, required=RECEIVER_KEYS)
         if fields is None:
             continue
-        row = _Fields(value, fields, path)
+        row = Fields(value, fields, path)
         kind = env = None
         if (n := row.get("type")) is not None:
             kind = r.choice(
@@ -136,7 +136,7 @@ def _receivers(r: _Reader, node: Node) -> dict[str, Receiver]:
     return receivers
 
 
-def _matchers(r: _Reader, node: Node, path: str) -> Matchers | None:
+def _matchers(r: Reader, node: Node, path: str) -> Matchers | None:
     entries = r.mapping(node, path, optional=LABELS)
     if entries is None:
         return None
@@ -177,14 +177,14 @@ def _valid_series(text: str) -> bool:
     return service in SERVICES and metric in METRIC_TYPES
 
 
-def _routes(r: _Reader, node: Node, receivers: dict[str, Receiver]) -> list[Route]:
+def _routes(r: Reader, node: Node, receivers: dict[str, Receiver]) -> list[Route]:
     routes = []
     for index, item in enumerate(r.sequence(node, "routes") or []):
         path = f"routes[{index}]"
         entries = r.mapping(item, path, required=ROUTE_REQUIRED, optional=ROUTE_OPTIONAL)
         if entries is None:
             continue
-        row = _Fields(item, entries, path)
+        row = Fields(item, entries, path)
         receiver = matchers = None
         proceed: bool | None = False
         if (n := row.get("receiver")) is not None:
@@ -205,7 +205,7 @@ def _routes(r: _Reader, node: Node, receivers: dict[str, Receiver]) -> list[Rout
     return routes
 
 
-def _silences(r: _Reader, node: Node | None) -> tuple[Silence, ...]:
+def _silences(r: Reader, node: Node | None) -> tuple[Silence, ...]:
     silences = []
     for index, item in enumerate(
         (r.sequence(node, "silences") if node is not None else None) or []
@@ -214,7 +214,7 @@ def _silences(r: _Reader, node: Node | None) -> tuple[Silence, ...]:
         entries = r.mapping(item, path, required=SILENCE_REQUIRED, optional=SILENCE_OPTIONAL)
         if entries is None:
             continue
-        row = _Fields(item, entries, path)
+        row = Fields(item, entries, path)
         matchers = expires = reason = None
         by: str | None = None
         if (n := row.get("match")) is not None:
@@ -237,7 +237,7 @@ def _silences(r: _Reader, node: Node | None) -> tuple[Silence, ...]:
     return tuple(silences)
 
 
-def _moment(r: _Reader, node: Node, path: str) -> datetime | None:
+def _moment(r: Reader, node: Node, path: str) -> datetime | None:
     """A time like 2026-12-01T00:00:00Z (or a date: its midnight), as naive UTC."""
     value = r.scalar(node)
     if isinstance(value, str):
