@@ -16,7 +16,7 @@ from jobs.collect import store as metrics_store
 from jobs.collect.records import Purchase
 from jobs.limits.loader import load
 from jobs.paths import DEFAULT_LIMITS_FILE
-from jobs.recommend.paid_plan import paid_plans
+from jobs.recommend.paid_plan import mismatches, paid_plans
 from tests.support.cli import rows, run
 from tests.support.notify_data import NOW, put_recommendation
 
@@ -71,6 +71,31 @@ def test_the_bill_confirms_a_plan_only_where_it_can_show_one(tmp_path: Path) -> 
         "neon": 0,
         "upstash": 0,
     }
+
+
+def test_a_plan_mismatch_says_whether_the_file_is_ahead_of_the_bill(tmp_path: Path) -> None:
+    """An upgrade limits.yaml already names but the bill does not show yet is not a file to
+    fix; a file behind the bill, or on an unrelated plan, is."""
+    billed = load(write_limits(tmp_path, BILLED_HOBBY))
+    nov = datetime(2026, 11, 1)
+    ahead = load(write_limits(tmp_path, BILLED_HOBBY.replace(HOBBY, PRO)))
+    (waiting,) = mismatches(ahead, paid_plans(ahead, [purchase("Hobby", nov)]))
+    assert (waiting.file_plan, waiting.paid_plan, waiting.upgrade) == (
+        "vercel-pro",
+        "vercel-hobby",
+        True,
+    )
+    assert "an upgrade the bill does not show yet" in waiting.message
+    assert "put the account back on vercel-hobby" in waiting.message
+    (behind,) = mismatches(billed, paid_plans(billed, [purchase("Pro", nov)]))
+    assert (behind.file_plan, behind.paid_plan, behind.upgrade) == (
+        "vercel-hobby",
+        "vercel-pro",
+        False,
+    )
+    assert behind.message.endswith(
+        "fix `accounts` in limits.yaml, the recommendations assume the file's plan"
+    )
 
 
 @pytest.fixture

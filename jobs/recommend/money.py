@@ -93,7 +93,7 @@ def read(conn: psycopg.Connection, limits: LimitsFile, now: datetime) -> Money:
     period = BillingPeriod.containing(now)
     purchases = store.recent_purchases(conn, now - paid_plan.RECENT, as_of=now)
     paid = tuple(paid_plan.paid_plans(limits, purchases))
-    mismatches = tuple(paid_plan.mismatches(paid))
+    mismatches = tuple(paid_plan.mismatches(limits, paid))
     today = start_of_day(now)
     daily = store.daily_series(conn, today - LOOKBACK, today, as_of=now)
     points = store.period_points(conn, period.start, period.end, as_of=now)

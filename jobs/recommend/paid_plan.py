@@ -32,16 +32,25 @@ class PlanMismatch:
     file_plan: str  # what limits.yaml says
     paid_plan: str  # what the purchase lines say
     purchase: Purchase
+    # The file's plan is an upgrade of the paid one (its upgrades_to, step by step): most
+    # likely an upgrade made (or approved) that the bill does not show yet.
+    upgrade: bool = False
 
     @property
     def message(self) -> str:
         p = self.purchase
-        return (
+        shown = (
             f"account {self.account}: the FOCUS purchase lines show {p.service_name!r} "
             f"({self.paid_plan}, {p.start:%Y-%m-%d} .. {p.end:%Y-%m-%d}, "
-            f"${p.effective_cost:,.2f}), but limits.yaml puts it on {self.file_plan}: "
-            "fix `accounts` in limits.yaml, the recommendations assume the file's plan"
+            f"${p.effective_cost:,.2f}), but limits.yaml puts it on {self.file_plan}"
         )
+        if self.upgrade:
+            return (
+                f"{shown}, an upgrade the bill does not show yet: once it is made, the next "
+                f"purchase line confirms it; if it was not made, put the account back on "
+                f"{self.paid_plan} in limits.yaml (the recommendations assume the file's plan)"
+            )
+        return f"{shown}: fix `accounts` in limits.yaml, the recommendations assume the file's plan"
 
 
 @dataclass(frozen=True)
@@ -103,10 +112,29 @@ def paid_plans(limits: LimitsFile, purchases: Sequence[Purchase]) -> list[PaidPl
     return found
 
 
-def mismatches(paid: Sequence[PaidPlan]) -> list[PlanMismatch]:
+def upgrades_of(limits: LimitsFile, plan: str) -> set[str]:
+    """Every plan reachable from ``plan`` through ``upgrades_to``, step by step."""
+    found: set[str] = set()
+    todo = [plan]
+    while todo:
+        # The loader checks every upgrades_to names a plan of the file.
+        for target in limits.plan(todo.pop()).upgrades_to:
+            if target not in found:
+                found.add(target)
+                todo.append(target)
+    return found
+
+
+def mismatches(limits: LimitsFile, paid: Sequence[PaidPlan]) -> list[PlanMismatch]:
     """The accounts whose newest purchase naming a plan names another plan than the file."""
     return [
-        PlanMismatch(p.account, p.file_plan, p.plan, p.purchase)
+        PlanMismatch(
+            p.account,
+            p.file_plan,
+            p.plan,
+            p.purchase,
+            upgrade=p.file_plan in upgrades_of(limits, p.plan),
+        )
         for p in paid
         if p.plan is not None and p.purchase is not None and p.plan != p.file_plan
     ]
