@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from jobs.paths import DEFAULT_LIMITS_FILE
 from tests.support.cli import rows, run, write_daily
@@ -468,6 +469,36 @@ def test_per_service_recommendations_are_superseded_with_a_reason(
     assert {r["reviewHistory"][-1]["reason"] for r in old} == {"superseded"}
     (new,) = [r for r in recommendations(db) if r["account"] == "vercel-team"]
     assert new["status"] == "PENDING"
+
+
+def test_a_dismissed_per_service_recommendation_snoozes_its_accounts_advice(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    """Dismissed (as an earlier version wrote advice: per service) a day ago: the account's
+    advice that supersedes it stays snoozed; another account's service does not count."""
+    dismissed = {
+        "at": "2026-11-19T12:00:00",
+        "by": "alice",
+        "from": "PENDING",
+        "to": "DISMISSED",
+        "note": None,
+        "reason": "later",
+    }
+    with psycopg.connect(db) as conn:
+        conn.execute(
+            """INSERT INTO "UpgradeRecommendation" (service, "currentPlan", "recommendedPlan",
+               title, reasoning, status, priority, "reviewHistory")
+               VALUES ('VERCEL_KV', 'vercel-hobby', 'vercel-pro', 'old', 'old', 'DISMISSED',
+                       'CRITICAL', %s)""",
+            [Jsonb([dismissed])],
+        )
+    out = recommend(capsys, limits_file(tmp_path))
+    assert "created: 1" in out  # VERCEL_KV is not one of vercel-team's services
+    with psycopg.connect(db) as conn:
+        conn.execute("""DELETE FROM "UpgradeRecommendation" WHERE account IS NOT NULL""")
+        conn.execute("""UPDATE "UpgradeRecommendation" SET service = 'VERCEL_BANDWIDTH'""")
+    out = recommend(capsys, limits_file(tmp_path))
+    assert "snoozed: 1" in out and "created: 0" in out
 
 
 def test_measured_coverage_is_stored_and_shown(

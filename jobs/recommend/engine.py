@@ -101,7 +101,8 @@ def run(
                     now,
                     mismatches.get(case.account),
                 )
-                _keep(conn, advice, rec, settings, now, summary)
+                services = sorted({service for service, _ in case.current.metrics})
+                _keep(conn, advice, rec, services, settings, now, summary)
     return summary
 
 
@@ -180,12 +181,14 @@ def _keep(
     conn: psycopg.Connection,
     advice: Advice,
     rec: Recommendation,
+    services: list[str],
     settings: Settings,
     now: datetime,
     summary: RunSummary,
 ) -> None:
     """Open, refresh or hold back one piece of advice (at most one open per account and
-    target plan)."""
+    target plan); a dismissal of it, or of the per-service advice it superseded (one of the
+    account's ``services``), snoozes it."""
     if not advice.recommended:
         summary.declined.append(advice)
         return
@@ -194,7 +197,7 @@ def _keep(
         store.refresh_recommendation(conn, replace(rec, id=existing.id))
         summary.refreshed.append((existing.id, advice))
         return
-    dismissal = store.last_dismissal(conn, advice.account, advice.target.name)
+    dismissal = store.last_dismissal(conn, advice.account, advice.target.name, services)
     if snoozed(dismissal, advice.priority, now, settings.snooze):
         summary.snoozed.append(advice)
         return

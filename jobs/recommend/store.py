@@ -97,8 +97,13 @@ def open_recommendation(
     return OpenRecommendation(row["id"], Status(row["status"]), Priority(row["priority"]))
 
 
-def last_dismissal(conn: psycopg.Connection, account: str, plan: str) -> Dismissal | None:
-    rows = _rows(conn, "last_dismissal", {"account": account, "plan": plan})
+def last_dismissal(
+    conn: psycopg.Connection, account: str, plan: str, services: list[str]
+) -> Dismissal | None:
+    """The newest dismissal of the account's advice to move to ``plan``, or of the
+    per-service advice (rows from before accounts) for one of its ``services``."""
+    params = {"account": account, "plan": plan, "services": services}
+    rows = _rows(conn, "last_dismissal", params)
     if not rows:
         return None
     return Dismissal(rows[0]["dismissed_at"], Priority(rows[0]["priority"]))

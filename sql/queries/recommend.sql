@@ -89,6 +89,8 @@ FOR UPDATE;
 
 -- name: last_dismissal
 -- The newest dismissal of this advice: when (from the review history) and at what priority.
+-- Rows written when advice was per service (no account) count for the account holding
+-- their service: their dismissal snoozes the account's advice that superseded them.
 SELECT priority::text AS priority,
        coalesce((
            SELECT max((entry ->> 'at')::timestamp)
@@ -96,7 +98,8 @@ SELECT priority::text AS priority,
            WHERE entry ->> 'to' = 'DISMISSED'
        ), "updatedAt") AS dismissed_at
 FROM "UpgradeRecommendation"
-WHERE account = %(account)s AND "recommendedPlan" = %(plan)s AND status = 'DISMISSED'
+WHERE "recommendedPlan" = %(plan)s AND status = 'DISMISSED'
+  AND (account = %(account)s OR (account IS NULL AND service::text = ANY(%(services)s)))
 ORDER BY dismissed_at DESC
 LIMIT 1;
 
