@@ -266,6 +266,23 @@ def test_a_database_without_the_schema_is_a_configuration_error(
     assert (code, err) == (
         2,
         "error: the database lacks the tables InfrastructureMetric, CollectionWatermark, "
-        "CollectionRun: run `pulumi up` (or `python -m jobs schema up` for a database Pulumi "
-        "does not manage)\n",
+        "CollectionRun and the functions merge_metrics: run `pulumi up` (or `python -m jobs "
+        "schema up` for a database Pulumi does not manage)\n",
     )
+
+
+def test_a_schema_older_than_the_jobs_is_a_configuration_error(
+    capsys: pytest.CaptureFixture[str], env: pytest.MonkeyPatch, migrated_db: str
+) -> None:
+    """Deployed before merge_metrics existed: collect says what is missing, writes nothing."""
+    with psycopg.connect(migrated_db) as conn:
+        conn.execute("DROP FUNCTION merge_metrics")
+    env.setenv("DATABASE_URL", migrated_db)
+    code, _, err = run(capsys, "--focus-file", str(SAMPLE))
+    assert (code, err) == (
+        2,
+        "error: the database lacks the functions merge_metrics: run `pulumi up` (or "
+        "`python -m jobs schema up` for a database Pulumi does not manage)\n",
+    )
+    with psycopg.connect(migrated_db) as conn:
+        assert conn.execute('SELECT count(*) FROM "InfrastructureMetric"').fetchone() == (0,)

@@ -32,6 +32,7 @@ from jobs.queries import query
 
 LOCK_KEY = "infra-monitoring:collect"
 REQUIRED_TABLES = ("InfrastructureMetric", "CollectionWatermark", "CollectionRun")
+REQUIRED_FUNCTIONS = ("merge_metrics",)
 # merge_metrics' parameters, in MetricRow.column_values() order.
 MERGE_COLUMNS = (
     "services",
@@ -54,13 +55,25 @@ class Written:
     replaced: int = 0  # rows of another granularity or time zone the new windows overlapped
 
 
-def check_schema(conn: psycopg.Connection, tables: Sequence[str] = REQUIRED_TABLES) -> None:
-    """Raise ConfigError naming the ``tables`` that do not exist (the schema is not up)."""
+def check_schema(
+    conn: psycopg.Connection,
+    tables: Sequence[str] = REQUIRED_TABLES,
+    functions: Sequence[str] = REQUIRED_FUNCTIONS,
+) -> None:
+    """Raise ConfigError naming the ``tables`` and ``functions`` that do not exist (the
+    schema is not up, or older than the jobs)."""
     with wrap_errors("checking the schema"):
         rows = conn.execute(query("collect", "missing_tables"), {"names": list(tables)}).fetchall()
+        gone = conn.execute(
+            query("collect", "missing_functions"), {"names": list(functions)}
+        ).fetchall()
+    lacks = []
     if rows:
-        missing = ", ".join(r[0] for r in rows)
-        raise ConfigError(f"the database lacks the tables {missing}: {settings.schema_advice()}")
+        lacks.append(f"the tables {', '.join(r[0] for r in rows)}")
+    if gone:
+        lacks.append(f"the functions {', '.join(r[0] for r in gone)}")
+    if lacks:
+        raise ConfigError(f"the database lacks {' and '.join(lacks)}: {settings.schema_advice()}")
 
 
 @contextlib.contextmanager

@@ -99,7 +99,7 @@ def gather(
     conn: psycopg.Connection, limits: LimitsFile, now: datetime, lookback: timedelta
 ) -> ReportData:
     """Everything the report draws, as of ``now`` (naive UTC), in one read-only pass."""
-    collect_store.check_schema(conn, REQUIRED_TABLES)
+    collect_store.check_schema(conn, REQUIRED_TABLES, functions=())
     period = BillingPeriod.containing(now)
     today = datetime.combine(now.date(), datetime.min.time())
     with conn.transaction():

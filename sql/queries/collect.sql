@@ -15,6 +15,11 @@ FROM merge_metrics(
 SELECT name FROM unnest(%(names)s::text[]) AS name
 WHERE to_regclass(quote_ident(name)) IS NULL;
 
+-- name: missing_functions
+-- Which of the functions the job calls do not exist (exactly once) on the search_path.
+SELECT name FROM unnest(%(names)s::text[]) AS name
+WHERE to_regproc(quote_ident(name)) IS NULL;
+
 -- name: try_lock
 -- Transaction-scoped: held until the lock's own transaction ends (store.run_lock).
 SELECT pg_try_advisory_xact_lock(hashtext(%(key)s)) AS locked;
