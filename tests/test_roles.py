@@ -512,6 +512,22 @@ def test_the_jobs_shrug_off_session_defaults_their_role_set_on_itself(
     with psycopg.connect(jobs_db.owner_dsn) as owner:
         assert owner.execute('SELECT count(*) FROM "UsageAssessment"').fetchone() != (0,)
 
+    # status (as the owner) says so, with the statements that undo it.
+    monkeypatch.setenv("DATABASE_URL", jobs_db.owner_dsn)
+    _, out, _ = run(capsys, "status", "--now", work.now)
+    (line,) = [x for x in out.splitlines() if x.startswith("warn  roles: ")]
+    assert f"role {jobs_db.jobs} has session defaults set on itself: " in line
+    assert "statement_timeout=1" in line and "search_path" not in line
+    resets = line.split("as the owner, ", 1)[1].split("; ")
+    assert len(resets) == len(SABOTAGE)
+    with psycopg.connect(jobs_db.owner_dsn, autocommit=True) as owner:
+        for statement in resets:
+            owner.execute(statement.encode())  # what status printed, as printed
+    _, out, _ = run(capsys, "status", "--now", work.now)
+    assert "roles:" not in out
+    with psycopg.connect(jobs_db.jobs_dsn) as conn:  # its search_path is still the schema
+        assert conn.execute("SHOW search_path").fetchone() == ("public",)
+
 
 def test_the_jobs_session_settings_yield_to_the_database_and_the_url(migrated_db: str) -> None:
     with connect(migrated_db) as conn:

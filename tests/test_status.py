@@ -344,3 +344,14 @@ def test_the_verdict_gives_the_advice_it_is_given() -> None:
         "1 missing (VERCEL_KV/KV_STORAGE_MB/x) "
         "(run the limits fix; `python -m jobs limits diff` shows each change)",
     ]
+
+
+def test_role_defaults_advice_names_the_role_as_sql_reads_it() -> None:
+    plain = checks.RoleDefaults("monitoring_jobs", ("lock_timeout=1", "statement_timeout=1"))
+    assert plain.message.endswith(
+        "as the owner, ALTER ROLE monitoring_jobs RESET lock_timeout; "
+        "ALTER ROLE monitoring_jobs RESET statement_timeout"
+    )
+    assert 'ALTER ROLE "Jobs""x" RESET statement_timeout' in (
+        checks.RoleDefaults('Jobs"x', ("statement_timeout=1",)).message
+    )

@@ -19,6 +19,7 @@ depends on where the command runs, which ``jobs.settings`` knows.
 from __future__ import annotations
 
 import enum
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -135,6 +136,36 @@ class NotificationsState:
 
 
 NOTIFICATIONS_WINDOW = timedelta(hours=24)
+# A role name SQL reads as written (otherwise it is quoted in the advice).
+PLAIN_ROLE = re.compile(r"[a-z_][a-z0-9_$]*")
+
+
+def _sql_name(name: str) -> str:
+    """``name`` as SQL reads it, for advice people paste: plain, or double-quoted."""
+    if PLAIN_ROLE.fullmatch(name):
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class RoleDefaults:
+    """Session defaults a role that runs the jobs (one that may execute ``merge_metrics``)
+    holds for this database, other than its search_path. The jobs override them on every
+    connection; behind a transaction pooler they can still apply (docs/security.md), and
+    nothing the jobs do sets them: whoever holds the role's credential did."""
+
+    role: str
+    settings: tuple[str, ...]  # "name=value"
+
+    @property
+    def message(self) -> str:
+        names = [s.split("=", 1)[0] for s in self.settings]
+        resets = "; ".join(f"ALTER ROLE {_sql_name(self.role)} RESET {n}" for n in names)
+        return (
+            f"role {self.role} has session defaults set on itself: {', '.join(self.settings)}; "
+            "the jobs override them on a direct connection, not behind a transaction pooler, "
+            f"and they may mean its credential leaked: as the owner, {resets}"
+        )
 
 
 @dataclass(frozen=True)
@@ -158,6 +189,7 @@ class Findings:
     notifications: NotificationsState | Unavailable | None = None  # None: not read
     money: Money | Unavailable = NO_MONEY
     awaiting: tuple[AwaitingBill, ...] | Unavailable = ()  # upgrades waiting for the bill
+    role_defaults: tuple[RoleDefaults, ...] | Unavailable = ()
 
 
 @dataclass(frozen=True)
@@ -406,6 +438,12 @@ def _awaiting(awaiting: tuple[AwaitingBill, ...] | Unavailable) -> list[Check]:
     return [Check("plans", Level.WARN, a.message) for a in awaiting]
 
 
+def _roles(found: tuple[RoleDefaults, ...] | Unavailable) -> list[Check]:
+    if isinstance(found, Unavailable):
+        return [_unavailable("roles", found)]
+    return [Check("roles", Level.WARN, d.message) for d in found]
+
+
 def judge(findings: Findings, stale_after: timedelta, advice: Advice) -> Verdict:
     checks = [
         *_schema(findings.objects, advice.schema),
@@ -416,6 +454,7 @@ def judge(findings: Findings, stale_after: timedelta, advice: Advice) -> Verdict
         *_notifications(findings.notifications),
         *_money(findings.money),
         *_awaiting(findings.awaiting),
+        *_roles(findings.role_defaults),
     ]
     return Verdict(findings, stale_after, tuple(checks))
 

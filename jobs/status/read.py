@@ -30,6 +30,7 @@ from jobs.status.checks import (
     LimitsState,
     NotificationsState,
     ObjectState,
+    RoleDefaults,
     RunState,
     SourceState,
     Unavailable,
@@ -155,4 +156,13 @@ def gather(
             missing,
             lambda: tuple(recommend_store.awaiting_bill(conn)),
         ),
+        # Without merge_metrics (the schema check fails) no role runs the jobs yet.
+        role_defaults=()
+        if "merge_metrics" in missing
+        else _section(conn, "merge_metrics", missing, lambda: _role_defaults(conn)),
     )
+
+
+def _role_defaults(conn: psycopg.Connection) -> tuple[RoleDefaults, ...]:
+    rows = conn.execute(query("status", "role_defaults")).fetchall()
+    return tuple(RoleDefaults(role, tuple(settings)) for role, settings in rows if settings)

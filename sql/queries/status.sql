@@ -25,3 +25,20 @@ FROM "CollectionRun"
 WHERE "finishedAt" <= %(as_of)s
 ORDER BY "startedAt" DESC
 LIMIT 1;
+
+-- name: role_defaults
+-- Roles that may run merge_metrics (the jobs' role), but not its owner or superusers, with
+-- session defaults for this database (their own or for every database), search_path aside.
+SELECT r.rolname AS role,
+       array(
+           SELECT c FROM pg_db_role_setting AS d, unnest(d.setconfig) AS c
+           WHERE d.setrole = r.oid
+             AND d.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+             AND c NOT LIKE 'search_path=%%'
+           ORDER BY c
+       ) AS settings
+FROM pg_roles AS r, pg_proc AS p
+WHERE p.oid = to_regproc('merge_metrics')
+  AND NOT r.rolsuper AND r.oid <> p.proowner
+  AND has_function_privilege(r.oid, p.oid, 'EXECUTE')
+ORDER BY r.rolname;
