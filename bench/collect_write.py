@@ -13,6 +13,7 @@ path writes at least half as many rows per second as COPY.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from datetime import datetime, timedelta
@@ -70,10 +71,24 @@ STAGED_MERGE = f"""INSERT INTO "InfrastructureMetric" AS m ({COLUMNS})
           (EXCLUDED.value, EXCLUDED.unit, EXCLUDED."windowEnd", EXCLUDED.metadata)"""
 
 
+def copy_row(r: MetricRow) -> tuple[object, ...]:
+    return (
+        r.service,
+        r.metric_type,
+        r.value,
+        r.unit,
+        r.start,
+        r.end,
+        r.source,
+        r.project,
+        json.dumps(r.metadata),
+    )
+
+
 def raw_copy(conn: psycopg.Connection, rows: list[MetricRow]) -> None:
     with conn.transaction(), conn.cursor() as cur, cur.copy(COPY) as copy:
         for r in rows:
-            copy.write_row(r.column_values())
+            copy.write_row(copy_row(r))
 
 
 def staged_copy(conn: psycopg.Connection, rows: list[MetricRow]) -> None:
@@ -81,7 +96,7 @@ def staged_copy(conn: psycopg.Connection, rows: list[MetricRow]) -> None:
         cur.execute(STAGE)
         with cur.copy(f"COPY stage ({COLUMNS}) FROM STDIN") as copy:
             for r in rows:
-                copy.write_row(r.column_values())
+                copy.write_row(copy_row(r))
         cur.execute(STAGED_REPLACE)
         cur.execute(STAGED_MERGE)
 

@@ -335,7 +335,7 @@ def test_the_jobs_role_is_refused_ddl_deletes_truncates_and_limit_writes(
 ALLOWED = {
     # what docs/security.md says remains possible for the jobs role
     "write metric windows": """SELECT * FROM merge_metrics('{VERCEL_BLOB}', '{STORAGE_MB}',
-        '{1}', '{MB}', '{2026-01-01}', '{2026-01-02}', '{forged}', '{""}', '{"{}"}')""",
+        '{1}', '{MB}', '{2026-01-01}', '{2026-01-02}', '{forged}', '{""}', '[{}]')""",
     "lock rows": 'SELECT id FROM "UpgradeRecommendation" FOR UPDATE',
     "row exclusive lock": 'LOCK TABLE "UpgradeRecommendation" IN ROW EXCLUSIVE MODE',
     "own password": "ALTER ROLE CURRENT_USER PASSWORD 'changed-by-a-thief'",
@@ -378,7 +378,7 @@ def test_merge_metrics_runs_as_the_owner_on_a_fixed_search_path(roles_db: RoleDa
         with pytest.raises(psycopg.errors.InvalidParameterValue, match="differ in length"):
             conn.execute(
                 """SELECT * FROM merge_metrics('{VERCEL_BLOB,VERCEL_BLOB}', '{STORAGE_MB}',
-                '{1}', '{MB}', '{2026-01-01}', '{2026-01-02}', '{forged}', '{""}', '{"{}"}')"""
+                '{1}', '{MB}', '{2026-01-01}', '{2026-01-02}', '{forged}', '{""}', '[{}]')"""
             )
         conn.rollback()
 

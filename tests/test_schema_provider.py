@@ -444,12 +444,12 @@ def test_a_new_function_signature_replaces_it(serve: Serve, empty_db: str) -> No
     wider = (
         merge.deploy_sql()
         .replace(
-            "    p_metadata     jsonb[]\n)",
-            "    p_metadata     jsonb[],\n    p_note text DEFAULT NULL\n)",
+            "    p_metadata     jsonb\n)",
+            "    p_metadata     jsonb,\n    p_note text DEFAULT NULL\n)",
         )
-        .replace("jsonb[]\n) FROM PUBLIC", "jsonb[], text\n) FROM PUBLIC")
+        .replace("jsonb\n) FROM PUBLIC", "jsonb, text\n) FROM PUBLIC")
     )
-    assert wider.count("p_note") == 1 and wider.count("jsonb[], text") == 1
+    assert wider.count("p_note") == 1 and wider.count("jsonb, text") == 1
     id_, outs = state["merge_metrics"]
     diff = served.diff(id_, outs, props(merge, wider))
     assert diff.replaces == ("deploySql",) and diff.delete_before_replace

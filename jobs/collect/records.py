@@ -6,7 +6,6 @@ Pure values, no IO. Times are naive UTC datetimes (as stored in ``TIMESTAMP(3)``
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -54,21 +53,6 @@ class MetricRow:
     def key(self) -> tuple[str, str, str, str, datetime]:
         """The natural key of InfrastructureMetric."""
         return (*self.series, self.start)
-
-    def column_values(self) -> tuple[object, ...]:
-        """The row as merge_metrics takes it (service, metricType, value, unit, timestamp,
-        windowEnd, source, project, metadata as JSON text)."""
-        return (
-            self.service,
-            self.metric_type,
-            self.value,
-            self.unit,
-            self.start,
-            self.end,
-            self.source,
-            self.project,
-            json.dumps(self.metadata, sort_keys=True),
-        )
 
 
 def conflicting_windows(rows: list[MetricRow]) -> str | None:

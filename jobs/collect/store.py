@@ -1,7 +1,8 @@
 """Where collected rows go: bulk upserts into InfrastructureMetric, watermarks, run history.
 
 Each source's rows are written in one transaction by one call of the database function
-``merge_metrics`` (sql/deploy/merge_metrics.sql): the rows go as one array per column, and
+``merge_metrics`` (sql/deploy/merge_metrics.sql): the rows go as one array per column (the
+metadata as one JSON array), and
 the function replaces what other windows of the same usage overlap, inserts new windows,
 updates changed ones and leaves identical ones alone, so the counts say what really
 changed. The jobs role may call it but not write the table itself (docs/security.md).
@@ -16,6 +17,7 @@ the run's lock is a transaction-scoped advisory lock held by a transaction of it
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,18 +35,6 @@ from jobs.queries import query
 LOCK_KEY = "infra-monitoring:collect"
 REQUIRED_TABLES = ("InfrastructureMetric", "CollectionWatermark", "CollectionRun")
 REQUIRED_FUNCTIONS = ("merge_metrics",)
-# merge_metrics' parameters, in MetricRow.column_values() order.
-MERGE_COLUMNS = (
-    "services",
-    "metric_types",
-    "values",
-    "units",
-    "starts",
-    "ends",
-    "sources",
-    "projects",
-    "metadata",
-)
 
 
 @dataclass(frozen=True)
@@ -121,12 +111,24 @@ def watermarks(conn: psycopg.Connection) -> dict[str, datetime | None]:
         return dict(conn.execute(query("collect", "watermarks")).fetchall())
 
 
+def merge_arguments(rows: Sequence[MetricRow]) -> dict[str, object]:
+    """merge_metrics' arguments: one list per column, and the metadata as one JSON array
+    (one encoder call for the batch instead of one per row)."""
+    return {
+        "services": [r.service for r in rows],
+        "metric_types": [r.metric_type for r in rows],
+        "values": [r.value for r in rows],
+        "units": [r.unit for r in rows],
+        "starts": [r.start for r in rows],
+        "ends": [r.end for r in rows],
+        "sources": [r.source for r in rows],
+        "projects": [r.project for r in rows],
+        "metadata": json.dumps([r.metadata for r in rows]),
+    }
+
+
 def _merge(conn: psycopg.Connection, rows: Sequence[MetricRow]) -> Written:
-    # Lists, not tuples: psycopg sends a tuple as a record, a list as an array.
-    columns = [list(c) for c in zip(*(r.column_values() for r in rows), strict=True)]
-    counts = conn.execute(
-        query("collect", "merge_metrics"), dict(zip(MERGE_COLUMNS, columns, strict=True))
-    ).fetchone()
+    counts = conn.execute(query("collect", "merge_metrics"), merge_arguments(rows)).fetchone()
     new, updated, replaced = (int(c) for c in counts) if counts else (0, 0, 0)
     return Written(new, updated, len(rows) - new - updated, replaced)
 

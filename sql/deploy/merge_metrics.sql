@@ -1,6 +1,7 @@
 -- Deploy function merge_metrics: the one way the jobs write "InfrastructureMetric".
--- One row per array index: the arrays are its columns, sent as parameters (no temporary
--- table, so the jobs role needs no TEMPORARY). In one call it
+-- One row per array index: the arrays are its columns, sent as parameters, and element i
+-- of the JSON array p_metadata is row i's metadata (no temporary table, so the jobs role
+-- needs no TEMPORARY). In one call it
 --   1. deletes the rows the given windows overlap in the same series (service, metric
 --      type, source, project) with another start: the same usage exported at another
 --      granularity or aligned to another time zone, so nothing is counted twice;
@@ -21,21 +22,21 @@ CREATE OR REPLACE FUNCTION merge_metrics(
     p_ends         timestamp without time zone[],
     p_sources      text[],
     p_projects     text[],
-    p_metadata     jsonb[]
+    p_metadata     jsonb
 ) RETURNS TABLE (new_rows bigint, updated_rows bigint, replaced_rows bigint)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path FROM CURRENT
 AS $$
 BEGIN
-    IF (
+    IF jsonb_typeof(p_metadata) IS DISTINCT FROM 'array' OR (
         SELECT count(DISTINCT coalesce(n, 0)) FROM unnest(ARRAY[
             cardinality(p_services), cardinality(p_metric_types), cardinality(p_values),
             cardinality(p_units), cardinality(p_starts), cardinality(p_ends),
-            cardinality(p_sources), cardinality(p_projects), cardinality(p_metadata)
+            cardinality(p_sources), cardinality(p_projects), jsonb_array_length(p_metadata)
         ]) AS n
     ) > 1 THEN
-        RAISE EXCEPTION 'merge_metrics: the column arrays differ in length'
+        RAISE EXCEPTION 'merge_metrics: the column arrays differ in length (or the metadata is no array)'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
@@ -86,10 +87,11 @@ BEGIN
             (service, "metricType", value, unit, "timestamp", "windowEnd", source, project,
              metadata)
         SELECT s.service::"InfrastructureService", s.metric_type::"MetricType", s.value,
-               s.unit, s.starts, s.ends, s.source, s.project, s.metadata
+               s.unit, s.starts, s.ends, s.source, s.project, p_metadata -> (s.n - 1)::int
         FROM unnest(p_services, p_metric_types, p_values, p_units, p_starts, p_ends,
-                    p_sources, p_projects, p_metadata)
-            AS s(service, metric_type, value, unit, starts, ends, source, project, metadata)
+                    p_sources, p_projects)
+            WITH ORDINALITY
+            AS s(service, metric_type, value, unit, starts, ends, source, project, n)
         ON CONFLICT (service, "metricType", source, project, "timestamp") DO UPDATE
         SET value = EXCLUDED.value,
             unit = EXCLUDED.unit,
@@ -113,5 +115,5 @@ $$;
 -- pulumi up (infra/roles.py). With its argument types: while a shape is computed, a
 -- function of the same name but other arguments may be on the search_path too.
 REVOKE ALL ON FUNCTION merge_metrics(
-    text[], text[], double precision[], text[], timestamp[], timestamp[], text[], text[], jsonb[]
+    text[], text[], double precision[], text[], timestamp[], timestamp[], text[], text[], jsonb
 ) FROM PUBLIC;

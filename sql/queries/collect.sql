@@ -1,13 +1,14 @@
 -- The collection job: bulk upserts (through merge_metrics), watermarks, run history.
 
 -- name: merge_metrics
--- One source's rows, one array per column (sql/deploy/merge_metrics.sql), sent in binary
--- (the b placeholders): PostgreSQL reads numbers and times without parsing text.
+-- One source's rows, one array per column and the metadata as one JSON array
+-- (sql/deploy/merge_metrics.sql), sent in binary (the b placeholders): PostgreSQL reads
+-- numbers and times without parsing text.
 SELECT new_rows, updated_rows, replaced_rows
 FROM merge_metrics(
     %(services)b::text[], %(metric_types)b::text[], %(values)b::double precision[],
     %(units)b::text[], %(starts)b::timestamp[], %(ends)b::timestamp[], %(sources)b::text[],
-    %(projects)b::text[], %(metadata)b::text[]::jsonb[]
+    %(projects)b::text[], %(metadata)b::jsonb
 );
 
 -- name: missing_tables
