@@ -2,11 +2,11 @@
 
 Each source's rows are written in one transaction by one call of the database function
 ``merge_metrics`` (sql/deploy/merge_metrics.sql): the rows go as one array per column (the
-metadata as one JSON array), and
-the function replaces what other windows of the same usage overlap, inserts new windows,
-updates changed ones and leaves identical ones alone, so the counts say what really
-changed. The jobs role may call it but not write the table itself (docs/security.md).
-The connection is in autocommit mode: nothing stays open while the sources are fetched.
+metadata as one JSON array), and the function replaces what other windows of the same usage
+overlap, inserts new windows, updates changed ones and leaves identical ones alone, so the
+counts say what really changed. The jobs role may call it but not write the table itself
+(docs/security.md). The connection is in autocommit mode: nothing stays open while the
+sources are fetched.
 
 Nothing here depends on session state, so it works through a transaction-pooling PgBouncer
 (Neon's ``-pooler`` URLs), where each transaction may run on another server connection:

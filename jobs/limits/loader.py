@@ -364,7 +364,7 @@ def _limit(
     if kind is None or plan is None or service is None or defaults is None:
         return None
     is_hard = plan.hard if hard is None else hard
-    _checkdescribe(r, row, kind, plan, is_hard, overage or 0.0, given)
+    _check_kind(r, row, kind, plan, is_hard, overage or 0.0, given)
     if kind is LimitKind.ALLOWANCE:
         assert limit_value is not None
         if included is None:
@@ -416,7 +416,7 @@ def _limit_amount(
     return LimitKind.ALLOWANCE, amount
 
 
-def _checkdescribe(
+def _check_kind(
     r: Reader,
     row: Fields,
     kind: LimitKind,

@@ -77,6 +77,7 @@ def run(
             for a in assessments:
                 if a.terms.alerting:
                     store.upsert_assessment(conn, _assessment_row(a, period, now))
+            services = sorted({service for service, _ in case.current.metrics})
             for target in case.targets:
                 outlooks = outlooks_for(assessments, target)
                 if not outlooks:
@@ -101,7 +102,6 @@ def run(
                     now,
                     mismatches.get(case.account),
                 )
-                services = sorted({service for service, _ in case.current.metrics})
                 _keep(conn, advice, rec, services, settings, now, summary)
     return summary
 

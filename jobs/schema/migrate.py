@@ -143,10 +143,8 @@ def _plan(conn: psycopg.Connection, spec: ObjectSpec, allow_data_loss: bool) -> 
         return MigrationPlan(exists=False, changes=())
     changes = tuple(diff_shapes(spec.name, found.shape, desired_shape(conn, spec)))
     risky = [c for c in changes if c.action is not Action.IN_PLACE]
-    if not risky:
+    if not risky or spec.kind is ObjectKind.FUNCTION:  # a function holds no rows
         return MigrationPlan(exists=True, changes=changes)
-    if spec.kind is ObjectKind.FUNCTION:
-        return MigrationPlan(exists=True, changes=changes)  # a function holds no rows
     what = "; ".join(c.description for c in risky)
     if spec.kind is ObjectKind.ENUM:
         users = catalog.type_dependents(conn, found.oid)

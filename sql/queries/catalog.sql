@@ -73,15 +73,10 @@ SELECT p.oid,
        p.prosecdef AS security_definer,
        p.proisstrict AS strict,
        p.prosrc AS body,
-       coalesce(
-           array(SELECT c FROM unnest(p.proconfig) AS c
-                 WHERE c NOT LIKE 'search_path=%%' ORDER BY c),
-           '{}'
-       ) AS config,
-       coalesce(
-           EXISTS (SELECT 1 FROM unnest(p.proconfig) AS c WHERE c LIKE 'search_path=%%'),
-           false
-       ) AS pins_search_path
+       array(SELECT c FROM unnest(p.proconfig) AS c
+             WHERE c NOT LIKE 'search_path=%%' ORDER BY c) AS config,
+       EXISTS (SELECT 1 FROM unnest(p.proconfig) AS c WHERE c LIKE 'search_path=%%')
+           AS pins_search_path
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_language l ON l.oid = p.prolang
